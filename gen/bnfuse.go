@@ -116,14 +116,15 @@ func (p *plan) convBNPrep(f *convBN) []jen.Code {
 // convBNGemm is the convolution's GEMM of the current row with the
 // inference-mode batchnorm (and ReLU) fused into its store, beside the
 // training-mode call train in a training package.
-func (p *plan) convBNGemm(f *convBN, train jen.Code, w, cf, bias jen.Code, sizes []jen.Code) []jen.Code {
+func (p *plan) convBNGemm(f *convBN, train jen.Code, prefix string, w jen.Code, bops []jen.Code, bias jen.Code, sizes []jen.Code) []jen.Code {
 	scale, shift, _ := bnAffineNames(f.bn)
-	name := "GemmNNBiasScaleShift"
+	name := prefix + "BiasScaleShift"
 	if f.relu != nil {
 		name += "Relu"
 	}
 	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
-	fused := p.kernel(name).Call(append([]jen.Code{all(p.buf(f.conv.out)), all(p.buf(f.dst())), w, cf, bias, all(mf(scale)), all(mf(shift))}, sizes...)...)
+	args := append(append([]jen.Code{all(p.buf(f.conv.out)), all(p.buf(f.dst())), w}, bops...), bias, all(mf(scale)), all(mf(shift)))
+	fused := p.kernel(name).Call(append(args, sizes...)...)
 	if p.inference {
 		return []jen.Code{fused}
 	}

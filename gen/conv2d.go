@@ -208,6 +208,9 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if g.padded && !convGEMM(g) { // im2col reads the unpadded input (convgemm.go)
 		fs = append(fs, field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"})
 	}
+	if convImplicit(g) {
+		fs = append(fs, field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input of the implicit GEMM (forward pass)", scratch: true})
+	}
 	if g.padded && !(convGEMM(g) && col2imDirect(g)) {
 		fs = append(fs, field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
 	}

@@ -275,6 +275,7 @@ func genParams(f *jen.File, p *plan) {
 			off += t.size()
 		}
 	})
+	convOffsetVars(f, p)
 }
 
 // genModel emits the Model struct.

@@ -365,6 +365,86 @@ func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, 
 //go:noescape
 func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
+// gemmConv1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x2_512 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x3_512 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x4_512 computes mt×nt tiles of 1 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*4+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x1_512 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x2_512 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x3_512 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x4_512 computes mt×nt tiles of 2 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*4+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x1_512 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x2_512 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x3_512 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x4_512 computes mt×nt tiles of 3 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*4+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv4x1_512 computes mt×nt tiles of 4 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv4x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv4x2_512 computes mt×nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv4x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv4x3_512 computes mt×nt tiles of 4 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv4x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv4x4_512 computes mt×nt tiles of 4 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*4+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv4x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
 // dotRows256 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n (rows ≥ 0, n ≥ 0).
 //
 //go:noescape
@@ -642,6 +722,51 @@ func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, 
 //
 //go:noescape
 func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x2_256 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv1x3_256 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv1x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x1_256 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x2_256 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv2x3_256 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv2x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x1_256 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x2_256 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*2+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmConv3x3_256 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*3+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
+//
+//go:noescape
+func gemmConv3x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
 // gemv512 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
 //

@@ -10063,6 +10063,2746 @@ end542:
 	VZEROUPPER
 	RET
 
+// func gemmConv1x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv1x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock550:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile551:
+	TESTQ        BX, BX
+	JZ           end552
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit554
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero553
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	JMP          kstart555
+
+cinit554:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS.Z (SI), K1, Z0
+	JMP       kstart555
+
+zero553:
+	VXORPS Z0, Z0, Z0
+
+kstart555:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k556:
+	TESTQ        R8, R8
+	JZ           kdone557
+	MOVLQSX      (DI), R9
+	VMOVUPS.Z    (R10)(R9*4), K1, Z1
+	VBROADCASTSS (SI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k556
+
+kdone557:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn558
+	MOVQ         CX, SI
+	VMOVUPS      Z0, K1, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z2
+	VBROADCASTSS (R10), Z3
+	VMULPS       Z2, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+
+nobn558:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu559
+	VXORPS    Z1, Z1, Z1
+	VCMPPS    $0x06, Z1, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+
+norelu559:
+	MOVQ    DI, SI
+	VMOVUPS Z0, K1, (SI)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000004, DX
+	DECQ    BX
+	JMP     tile551
+
+end552:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock550
+	VZEROUPPER
+	RET
+
+// func gemmConv1x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv1x2_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock560:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile561:
+	TESTQ        BX, BX
+	JZ           end562
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit564
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero563
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	JMP          kstart565
+
+cinit564:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS.Z 64(SI), K1, Z1
+	JMP       kstart565
+
+zero563:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+kstart565:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k566:
+	TESTQ        R8, R8
+	JZ           kdone567
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z2
+	VMOVUPS.Z    (R11)(R9*4), K1, Z3
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k566
+
+kdone567:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn568
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, K1, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z3
+	VBROADCASTSS (R10), Z4
+	VMULPS       Z3, Z0, Z0
+	VADDPS       Z4, Z0, Z0
+	VMULPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+
+nobn568:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu569
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu569:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, K1, 64(SI)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000008, DX
+	DECQ    BX
+	JMP     tile561
+
+end562:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock560
+	VZEROUPPER
+	RET
+
+// func gemmConv1x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv1x3_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock570:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile571:
+	TESTQ        BX, BX
+	JZ           end572
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit574
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero573
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	JMP          kstart575
+
+cinit574:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS.Z 128(SI), K1, Z2
+	JMP       kstart575
+
+zero573:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+kstart575:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k576:
+	TESTQ        R8, R8
+	JZ           kdone577
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z3
+	VMOVUPS      (R11)(R9*4), Z4
+	VMOVUPS.Z    (R12)(R9*4), K1, Z5
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  Z3, Z6, Z0
+	VFMADD231PS  Z4, Z6, Z1
+	VFMADD231PS  Z5, Z6, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k576
+
+kdone577:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn578
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, K1, 128(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z4
+	VBROADCASTSS (R10), Z5
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+
+nobn578:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu579
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu579:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, K1, 128(SI)
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x0000000c, DX
+	DECQ    BX
+	JMP     tile571
+
+end572:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock570
+	VZEROUPPER
+	RET
+
+// func gemmConv1x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv1x4_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock580:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile581:
+	TESTQ        BX, BX
+	JZ           end582
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit584
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero583
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	JMP          kstart585
+
+cinit584:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS.Z 192(SI), K1, Z3
+	JMP       kstart585
+
+zero583:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+kstart585:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVLQSX 12(DX), R13
+	LEAQ    (R9)(R13*4), R13
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k586:
+	TESTQ        R8, R8
+	JZ           kdone587
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z4
+	VMOVUPS      (R11)(R9*4), Z5
+	VMOVUPS      (R12)(R9*4), Z6
+	VMOVUPS.Z    (R13)(R9*4), K1, Z7
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS  Z4, Z8, Z0
+	VFMADD231PS  Z5, Z8, Z1
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k586
+
+kdone587:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn588
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, 128(SI)
+	VMOVUPS      Z3, K1, 192(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z5
+	VBROADCASTSS (R10), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn588:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu589
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu589:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, K1, 192(SI)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000010, DX
+	DECQ    BX
+	JMP     tile581
+
+end582:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock580
+	VZEROUPPER
+	RET
+
+// func gemmConv2x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv2x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock590:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile591:
+	TESTQ        BX, BX
+	JZ           end592
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit594
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero593
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	JMP          kstart595
+
+cinit594:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS.Z (SI), K1, Z0
+	ADDQ      R9, SI
+	VMOVUPS.Z (SI), K1, Z1
+	JMP       kstart595
+
+zero593:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+kstart595:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k596:
+	TESTQ        R8, R8
+	JZ           kdone597
+	MOVLQSX      (DI), R9
+	VMOVUPS.Z    (R10)(R9*4), K1, Z2
+	VBROADCASTSS (SI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (SI)(AX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k596
+
+kdone597:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn598
+	MOVQ         CX, SI
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z1, K1, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z3
+	VBROADCASTSS (R10), Z4
+	VMULPS       Z3, Z0, Z0
+	VADDPS       Z4, Z0, Z0
+	VBROADCASTSS 4(R8), Z3
+	VBROADCASTSS 4(R10), Z4
+	VMULPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+
+nobn598:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu599
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu599:
+	MOVQ    DI, SI
+	VMOVUPS Z0, K1, (SI)
+	ADDQ    R9, SI
+	VMOVUPS Z1, K1, (SI)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000004, DX
+	DECQ    BX
+	JMP     tile591
+
+end592:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock590
+	VZEROUPPER
+	RET
+
+// func gemmConv2x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv2x2_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock600:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile601:
+	TESTQ        BX, BX
+	JZ           end602
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit604
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero603
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(SI), Z2
+	VMOVAPS      Z2, Z3
+	JMP          kstart605
+
+cinit604:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS.Z 64(SI), K1, Z1
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z2
+	VMOVUPS.Z 64(SI), K1, Z3
+	JMP       kstart605
+
+zero603:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+kstart605:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k606:
+	TESTQ        R8, R8
+	JZ           kdone607
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z4
+	VMOVUPS.Z    (R11)(R9*4), K1, Z5
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (SI)(AX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k606
+
+kdone607:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn608
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z2, (SI)
+	VMOVUPS      Z3, K1, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z5
+	VBROADCASTSS (R10), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VBROADCASTSS 4(R8), Z5
+	VBROADCASTSS 4(R10), Z6
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn608:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu609
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu609:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, K1, 64(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, K1, 64(SI)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000008, DX
+	DECQ    BX
+	JMP     tile601
+
+end602:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock600
+	VZEROUPPER
+	RET
+
+// func gemmConv2x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv2x3_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock610:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile611:
+	TESTQ        BX, BX
+	JZ           end612
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit614
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero613
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(SI), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	JMP          kstart615
+
+cinit614:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS.Z 128(SI), K1, Z2
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z3
+	VMOVUPS   64(SI), Z4
+	VMOVUPS.Z 128(SI), K1, Z5
+	JMP       kstart615
+
+zero613:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+kstart615:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k616:
+	TESTQ        R8, R8
+	JZ           kdone617
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z6
+	VMOVUPS      (R11)(R9*4), Z7
+	VMOVUPS.Z    (R12)(R9*4), K1, Z8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z6, Z9, Z0
+	VFMADD231PS  Z7, Z9, Z1
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (SI)(AX*1), Z9
+	VFMADD231PS  Z6, Z9, Z3
+	VFMADD231PS  Z7, Z9, Z4
+	VFMADD231PS  Z8, Z9, Z5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k616
+
+kdone617:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn618
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, K1, 128(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z3, (SI)
+	VMOVUPS      Z4, 64(SI)
+	VMOVUPS      Z5, K1, 128(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z7
+	VBROADCASTSS (R10), Z8
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VADDPS       Z8, Z1, Z1
+	VMULPS       Z7, Z2, Z2
+	VADDPS       Z8, Z2, Z2
+	VBROADCASTSS 4(R8), Z7
+	VBROADCASTSS 4(R10), Z8
+	VMULPS       Z7, Z3, Z3
+	VADDPS       Z8, Z3, Z3
+	VMULPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VADDPS       Z8, Z5, Z5
+
+nobn618:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu619
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu619:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, K1, 128(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z3, (SI)
+	VMOVUPS Z4, 64(SI)
+	VMOVUPS Z5, K1, 128(SI)
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x0000000c, DX
+	DECQ    BX
+	JMP     tile611
+
+end612:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock610
+	VZEROUPPER
+	RET
+
+// func gemmConv2x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv2x4_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock620:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile621:
+	TESTQ        BX, BX
+	JZ           end622
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit624
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero623
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(SI), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	JMP          kstart625
+
+cinit624:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS.Z 192(SI), K1, Z3
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z4
+	VMOVUPS   64(SI), Z5
+	VMOVUPS   128(SI), Z6
+	VMOVUPS.Z 192(SI), K1, Z7
+	JMP       kstart625
+
+zero623:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+kstart625:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVLQSX 12(DX), R13
+	LEAQ    (R9)(R13*4), R13
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k626:
+	TESTQ        R8, R8
+	JZ           kdone627
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z8
+	VMOVUPS      (R11)(R9*4), Z9
+	VMOVUPS      (R12)(R9*4), Z10
+	VMOVUPS.Z    (R13)(R9*4), K1, Z11
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (SI)(AX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k626
+
+kdone627:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn628
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, 128(SI)
+	VMOVUPS      Z3, K1, 192(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, 64(SI)
+	VMOVUPS      Z6, 128(SI)
+	VMOVUPS      Z7, K1, 192(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z9
+	VBROADCASTSS (R10), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 4(R8), Z9
+	VBROADCASTSS 4(R10), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn628:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu629
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu629:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, K1, 192(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	VMOVUPS Z6, 128(SI)
+	VMOVUPS Z7, K1, 192(SI)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000010, DX
+	DECQ    BX
+	JMP     tile621
+
+end622:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock620
+	VZEROUPPER
+	RET
+
+// func gemmConv3x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv3x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock630:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile631:
+	TESTQ        BX, BX
+	JZ           end632
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit634
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero633
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	VBROADCASTSS 8(SI), Z2
+	JMP          kstart635
+
+cinit634:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS.Z (SI), K1, Z0
+	ADDQ      R9, SI
+	VMOVUPS.Z (SI), K1, Z1
+	ADDQ      R9, SI
+	VMOVUPS.Z (SI), K1, Z2
+	JMP       kstart635
+
+zero633:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+kstart635:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k636:
+	TESTQ        R8, R8
+	JZ           kdone637
+	MOVLQSX      (DI), R9
+	VMOVUPS.Z    (R10)(R9*4), K1, Z3
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS (SI)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS (SI)(AX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k636
+
+kdone637:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn638
+	MOVQ         CX, SI
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z1, K1, (SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z2, K1, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z4
+	VBROADCASTSS (R10), Z5
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VBROADCASTSS 4(R8), Z4
+	VBROADCASTSS 4(R10), Z5
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VBROADCASTSS 8(R8), Z4
+	VBROADCASTSS 8(R10), Z5
+	VMULPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+
+nobn638:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu639
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu639:
+	MOVQ    DI, SI
+	VMOVUPS Z0, K1, (SI)
+	ADDQ    R9, SI
+	VMOVUPS Z1, K1, (SI)
+	ADDQ    R9, SI
+	VMOVUPS Z2, K1, (SI)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000004, DX
+	DECQ    BX
+	JMP     tile631
+
+end632:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock630
+	VZEROUPPER
+	RET
+
+// func gemmConv3x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv3x2_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock640:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile641:
+	TESTQ        BX, BX
+	JZ           end642
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit644
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero643
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(SI), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(SI), Z4
+	VMOVAPS      Z4, Z5
+	JMP          kstart645
+
+cinit644:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS.Z 64(SI), K1, Z1
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z2
+	VMOVUPS.Z 64(SI), K1, Z3
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z4
+	VMOVUPS.Z 64(SI), K1, Z5
+	JMP       kstart645
+
+zero643:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+kstart645:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k646:
+	TESTQ        R8, R8
+	JZ           kdone647
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z6
+	VMOVUPS.Z    (R11)(R9*4), K1, Z7
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (SI)(AX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (SI)(AX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k646
+
+kdone647:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn648
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z2, (SI)
+	VMOVUPS      Z3, K1, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, K1, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z7
+	VBROADCASTSS (R10), Z8
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VADDPS       Z8, Z1, Z1
+	VBROADCASTSS 4(R8), Z7
+	VBROADCASTSS 4(R10), Z8
+	VMULPS       Z7, Z2, Z2
+	VADDPS       Z8, Z2, Z2
+	VMULPS       Z7, Z3, Z3
+	VADDPS       Z8, Z3, Z3
+	VBROADCASTSS 8(R8), Z7
+	VBROADCASTSS 8(R10), Z8
+	VMULPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VADDPS       Z8, Z5, Z5
+
+nobn648:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu649
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu649:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, K1, 64(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, K1, 64(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, K1, 64(SI)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000008, DX
+	DECQ    BX
+	JMP     tile641
+
+end642:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock640
+	VZEROUPPER
+	RET
+
+// func gemmConv3x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv3x3_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock650:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile651:
+	TESTQ        BX, BX
+	JZ           end652
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit654
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero653
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(SI), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(SI), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	JMP          kstart655
+
+cinit654:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS.Z 128(SI), K1, Z2
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z3
+	VMOVUPS   64(SI), Z4
+	VMOVUPS.Z 128(SI), K1, Z5
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z6
+	VMOVUPS   64(SI), Z7
+	VMOVUPS.Z 128(SI), K1, Z8
+	JMP       kstart655
+
+zero653:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+kstart655:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k656:
+	TESTQ        R8, R8
+	JZ           kdone657
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z9
+	VMOVUPS      (R11)(R9*4), Z10
+	VMOVUPS.Z    (R12)(R9*4), K1, Z11
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (SI)(AX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (SI)(AX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k656
+
+kdone657:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn658
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, K1, 128(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z3, (SI)
+	VMOVUPS      Z4, 64(SI)
+	VMOVUPS      Z5, K1, 128(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z6, (SI)
+	VMOVUPS      Z7, 64(SI)
+	VMOVUPS      Z8, K1, 128(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z10
+	VBROADCASTSS (R10), Z11
+	VMULPS       Z10, Z0, Z0
+	VADDPS       Z11, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VADDPS       Z11, Z2, Z2
+	VBROADCASTSS 4(R8), Z10
+	VBROADCASTSS 4(R10), Z11
+	VMULPS       Z10, Z3, Z3
+	VADDPS       Z11, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VADDPS       Z11, Z5, Z5
+	VBROADCASTSS 8(R8), Z10
+	VBROADCASTSS 8(R10), Z11
+	VMULPS       Z10, Z6, Z6
+	VADDPS       Z11, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VADDPS       Z11, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VADDPS       Z11, Z8, Z8
+
+nobn658:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu659
+	VXORPS    Z9, Z9, Z9
+	VCMPPS    $0x06, Z9, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z9, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z9, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z9, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z9, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z9, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z9, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z9, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z9, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+
+norelu659:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, K1, 128(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z3, (SI)
+	VMOVUPS Z4, 64(SI)
+	VMOVUPS Z5, K1, 128(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z6, (SI)
+	VMOVUPS Z7, 64(SI)
+	VMOVUPS Z8, K1, 128(SI)
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x0000000c, DX
+	DECQ    BX
+	JMP     tile651
+
+end652:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock650
+	VZEROUPPER
+	RET
+
+// func gemmConv3x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv3x4_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+
+rowblock660:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile661:
+	TESTQ        BX, BX
+	JZ           end662
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit664
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero663
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(SI), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(SI), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	JMP          kstart665
+
+cinit664:
+	MOVQ      ldc+8(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      CX, SI
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS.Z 192(SI), K1, Z3
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z4
+	VMOVUPS   64(SI), Z5
+	VMOVUPS   128(SI), Z6
+	VMOVUPS.Z 192(SI), K1, Z7
+	ADDQ      R9, SI
+	VMOVUPS   (SI), Z8
+	VMOVUPS   64(SI), Z9
+	VMOVUPS   128(SI), Z10
+	VMOVUPS.Z 192(SI), K1, Z11
+	JMP       kstart665
+
+zero663:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+kstart665:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVLQSX 12(DX), R13
+	LEAQ    (R9)(R13*4), R13
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k666:
+	TESTQ        R8, R8
+	JZ           kdone667
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Z12
+	VMOVUPS      (R11)(R9*4), Z13
+	VMOVUPS      (R12)(R9*4), Z14
+	VMOVUPS.Z    (R13)(R9*4), K1, Z15
+	VBROADCASTSS (SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (SI)(AX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (SI)(AX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k666
+
+kdone667:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn668
+	MOVQ         CX, SI
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, 64(SI)
+	VMOVUPS      Z2, 128(SI)
+	VMOVUPS      Z3, K1, 192(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, 64(SI)
+	VMOVUPS      Z6, 128(SI)
+	VMOVUPS      Z7, K1, 192(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Z8, (SI)
+	VMOVUPS      Z9, 64(SI)
+	VMOVUPS      Z10, 128(SI)
+	VMOVUPS      Z11, K1, 192(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Z13
+	VBROADCASTSS (R10), Z14
+	VMULPS       Z13, Z0, Z0
+	VADDPS       Z14, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VADDPS       Z14, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VMULPS       Z13, Z3, Z3
+	VADDPS       Z14, Z3, Z3
+	VBROADCASTSS 4(R8), Z13
+	VBROADCASTSS 4(R10), Z14
+	VMULPS       Z13, Z4, Z4
+	VADDPS       Z14, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VADDPS       Z14, Z5, Z5
+	VMULPS       Z13, Z6, Z6
+	VADDPS       Z14, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VADDPS       Z14, Z7, Z7
+	VBROADCASTSS 8(R8), Z13
+	VBROADCASTSS 8(R10), Z14
+	VMULPS       Z13, Z8, Z8
+	VADDPS       Z14, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+	VADDPS       Z14, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VADDPS       Z14, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VADDPS       Z14, Z11, Z11
+
+nobn668:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu669
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu669:
+	MOVQ    DI, SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, K1, 192(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z4, (SI)
+	VMOVUPS Z5, 64(SI)
+	VMOVUPS Z6, 128(SI)
+	VMOVUPS Z7, K1, 192(SI)
+	ADDQ    R9, SI
+	VMOVUPS Z8, (SI)
+	VMOVUPS Z9, 64(SI)
+	VMOVUPS Z10, 128(SI)
+	VMOVUPS Z11, K1, 192(SI)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000010, DX
+	DECQ    BX
+	JMP     tile661
+
+end662:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock660
+	VZEROUPPER
+	RET
+
+// func gemmConv4x1_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv4x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+	LEAQ  (AX)(AX*2), CX
+
+rowblock670:
+	MOVQ c+0(FP), DX
+	MOVQ cols+48(FP), BX
+	MOVQ nt+80(FP), SI
+
+tile671:
+	TESTQ        SI, SI
+	JZ           end672
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit674
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero673
+	MOVQ         bias+56(FP), DI
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	JMP          kstart675
+
+cinit674:
+	MOVQ      ldc+8(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      DX, DI
+	VMOVUPS.Z (DI), K1, Z0
+	ADDQ      R10, DI
+	VMOVUPS.Z (DI), K1, Z1
+	ADDQ      R10, DI
+	VMOVUPS.Z (DI), K1, Z2
+	ADDQ      R10, DI
+	VMOVUPS.Z (DI), K1, Z3
+	JMP       kstart675
+
+zero673:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+kstart675:
+	MOVQ    b+32(FP), R10
+	MOVLQSX (BX), R11
+	LEAQ    (R10)(R11*4), R11
+	MOVQ    a+16(FP), DI
+	MOVQ    offs+40(FP), R8
+	MOVQ    k+64(FP), R9
+
+k676:
+	TESTQ        R9, R9
+	JZ           kdone677
+	MOVLQSX      (R8), R10
+	VMOVUPS.Z    (R11)(R10*4), K1, Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DI)(AX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DI)(AX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (DI)(CX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JMP          k676
+
+kdone677:
+	MOVQ         ldc+8(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn678
+	MOVQ         DX, DI
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z3, K1, (DI)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         DX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R9), Z5
+	VBROADCASTSS (R11), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VBROADCASTSS 4(R9), Z5
+	VBROADCASTSS 4(R11), Z6
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VBROADCASTSS 8(R9), Z5
+	VBROADCASTSS 8(R11), Z6
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VBROADCASTSS 12(R9), Z5
+	VBROADCASTSS 12(R11), Z6
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn678:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu679
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu679:
+	MOVQ    R8, DI
+	VMOVUPS Z0, K1, (DI)
+	ADDQ    R10, DI
+	VMOVUPS Z1, K1, (DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, K1, (DI)
+	ADDQ    R10, DI
+	VMOVUPS Z3, K1, (DI)
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000004, BX
+	DECQ    SI
+	JMP     tile671
+
+end672:
+	IMUL3Q $0x00000004, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock670
+	VZEROUPPER
+	RET
+
+// func gemmConv4x2_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv4x2_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+	LEAQ  (AX)(AX*2), CX
+
+rowblock680:
+	MOVQ c+0(FP), DX
+	MOVQ cols+48(FP), BX
+	MOVQ nt+80(FP), SI
+
+tile681:
+	TESTQ        SI, SI
+	JZ           end682
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit684
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero683
+	MOVQ         bias+56(FP), DI
+	VBROADCASTSS (DI), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(DI), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(DI), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(DI), Z6
+	VMOVAPS      Z6, Z7
+	JMP          kstart685
+
+cinit684:
+	MOVQ      ldc+8(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      DX, DI
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z2
+	VMOVUPS.Z 64(DI), K1, Z3
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z4
+	VMOVUPS.Z 64(DI), K1, Z5
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z6
+	VMOVUPS.Z 64(DI), K1, Z7
+	JMP       kstart685
+
+zero683:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+kstart685:
+	MOVQ    b+32(FP), R10
+	MOVLQSX (BX), R11
+	LEAQ    (R10)(R11*4), R11
+	MOVLQSX 4(BX), R12
+	LEAQ    (R10)(R12*4), R12
+	MOVQ    a+16(FP), DI
+	MOVQ    offs+40(FP), R8
+	MOVQ    k+64(FP), R9
+
+k686:
+	TESTQ        R9, R9
+	JZ           kdone687
+	MOVLQSX      (R8), R10
+	VMOVUPS      (R11)(R10*4), Z8
+	VMOVUPS.Z    (R12)(R10*4), K1, Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DI)(AX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DI)(AX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (DI)(CX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JMP          k686
+
+kdone687:
+	MOVQ         ldc+8(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn688
+	MOVQ         DX, DI
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z2, (DI)
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, K1, 64(DI)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         DX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R9), Z9
+	VBROADCASTSS (R11), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VBROADCASTSS 4(R9), Z9
+	VBROADCASTSS 4(R11), Z10
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 8(R9), Z9
+	VBROADCASTSS 8(R11), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VBROADCASTSS 12(R9), Z9
+	VBROADCASTSS 12(R11), Z10
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn688:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu689
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu689:
+	MOVQ    R8, DI
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, K1, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, K1, 64(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, K1, 64(DI)
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000008, BX
+	DECQ    SI
+	JMP     tile681
+
+end682:
+	IMUL3Q $0x00000004, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock680
+	VZEROUPPER
+	RET
+
+// func gemmConv4x3_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv4x3_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+	LEAQ  (AX)(AX*2), CX
+
+rowblock690:
+	MOVQ c+0(FP), DX
+	MOVQ cols+48(FP), BX
+	MOVQ nt+80(FP), SI
+
+tile691:
+	TESTQ        SI, SI
+	JZ           end692
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit694
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero693
+	MOVQ         bias+56(FP), DI
+	VBROADCASTSS (DI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(DI), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(DI), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(DI), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	JMP          kstart695
+
+cinit694:
+	MOVQ      ldc+8(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      DX, DI
+	VMOVUPS   (DI), Z0
+	VMOVUPS   64(DI), Z1
+	VMOVUPS.Z 128(DI), K1, Z2
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z3
+	VMOVUPS   64(DI), Z4
+	VMOVUPS.Z 128(DI), K1, Z5
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z6
+	VMOVUPS   64(DI), Z7
+	VMOVUPS.Z 128(DI), K1, Z8
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z9
+	VMOVUPS   64(DI), Z10
+	VMOVUPS.Z 128(DI), K1, Z11
+	JMP       kstart695
+
+zero693:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+kstart695:
+	MOVQ    b+32(FP), R10
+	MOVLQSX (BX), R11
+	LEAQ    (R10)(R11*4), R11
+	MOVLQSX 4(BX), R12
+	LEAQ    (R10)(R12*4), R12
+	MOVLQSX 8(BX), R13
+	LEAQ    (R10)(R13*4), R13
+	MOVQ    a+16(FP), DI
+	MOVQ    offs+40(FP), R8
+	MOVQ    k+64(FP), R9
+
+k696:
+	TESTQ        R9, R9
+	JZ           kdone697
+	MOVLQSX      (R8), R10
+	VMOVUPS      (R11)(R10*4), Z12
+	VMOVUPS      (R12)(R10*4), Z13
+	VMOVUPS.Z    (R13)(R10*4), K1, Z14
+	VBROADCASTSS (DI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (DI)(AX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS (DI)(AX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (DI)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JMP          k696
+
+kdone697:
+	MOVQ         ldc+8(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn698
+	MOVQ         DX, DI
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, K1, 128(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z3, (DI)
+	VMOVUPS      Z4, 64(DI)
+	VMOVUPS      Z5, K1, 128(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, 64(DI)
+	VMOVUPS      Z8, K1, 128(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z9, (DI)
+	VMOVUPS      Z10, 64(DI)
+	VMOVUPS      Z11, K1, 128(DI)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         DX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R9), Z13
+	VBROADCASTSS (R11), Z14
+	VMULPS       Z13, Z0, Z0
+	VADDPS       Z14, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VADDPS       Z14, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VBROADCASTSS 4(R9), Z13
+	VBROADCASTSS 4(R11), Z14
+	VMULPS       Z13, Z3, Z3
+	VADDPS       Z14, Z3, Z3
+	VMULPS       Z13, Z4, Z4
+	VADDPS       Z14, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VADDPS       Z14, Z5, Z5
+	VBROADCASTSS 8(R9), Z13
+	VBROADCASTSS 8(R11), Z14
+	VMULPS       Z13, Z6, Z6
+	VADDPS       Z14, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VADDPS       Z14, Z7, Z7
+	VMULPS       Z13, Z8, Z8
+	VADDPS       Z14, Z8, Z8
+	VBROADCASTSS 12(R9), Z13
+	VBROADCASTSS 12(R11), Z14
+	VMULPS       Z13, Z9, Z9
+	VADDPS       Z14, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VADDPS       Z14, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VADDPS       Z14, Z11, Z11
+
+nobn698:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu699
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu699:
+	MOVQ    R8, DI
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, K1, 128(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z5, K1, 128(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z8, K1, 128(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, 64(DI)
+	VMOVUPS Z11, K1, 128(DI)
+	ADDQ    $0x000000c0, DX
+	ADDQ    $0x0000000c, BX
+	DECQ    SI
+	JMP     tile691
+
+end692:
+	IMUL3Q $0x00000004, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock690
+	VZEROUPPER
+	RET
+
+// func gemmConv4x4_512(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmConv4x4_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	SHLQ  $0x02, AX
+	LEAQ  (AX)(AX*2), CX
+
+rowblock700:
+	MOVQ c+0(FP), DX
+	MOVQ cols+48(FP), BX
+	MOVQ nt+80(FP), SI
+
+tile701:
+	TESTQ        SI, SI
+	JZ           end702
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit704
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero703
+	MOVQ         bias+56(FP), DI
+	VBROADCASTSS (DI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(DI), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(DI), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(DI), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	JMP          kstart705
+
+cinit704:
+	MOVQ      ldc+8(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      DX, DI
+	VMOVUPS   (DI), Z0
+	VMOVUPS   64(DI), Z1
+	VMOVUPS   128(DI), Z2
+	VMOVUPS.Z 192(DI), K1, Z3
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z4
+	VMOVUPS   64(DI), Z5
+	VMOVUPS   128(DI), Z6
+	VMOVUPS.Z 192(DI), K1, Z7
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z8
+	VMOVUPS   64(DI), Z9
+	VMOVUPS   128(DI), Z10
+	VMOVUPS.Z 192(DI), K1, Z11
+	ADDQ      R10, DI
+	VMOVUPS   (DI), Z12
+	VMOVUPS   64(DI), Z13
+	VMOVUPS   128(DI), Z14
+	VMOVUPS.Z 192(DI), K1, Z15
+	JMP       kstart705
+
+zero703:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+kstart705:
+	MOVQ    b+32(FP), R10
+	MOVLQSX (BX), R11
+	LEAQ    (R10)(R11*4), R11
+	MOVLQSX 4(BX), R12
+	LEAQ    (R10)(R12*4), R12
+	MOVLQSX 8(BX), R13
+	LEAQ    (R10)(R13*4), R13
+	MOVLQSX 12(BX), R14
+	LEAQ    (R10)(R14*4), R14
+	MOVQ    a+16(FP), DI
+	MOVQ    offs+40(FP), R8
+	MOVQ    k+64(FP), R9
+
+k706:
+	TESTQ        R9, R9
+	JZ           kdone707
+	MOVLQSX      (R8), R10
+	VMOVUPS      (R11)(R10*4), Z16
+	VMOVUPS      (R12)(R10*4), Z17
+	VMOVUPS      (R13)(R10*4), Z18
+	VMOVUPS.Z    (R14)(R10*4), K1, Z19
+	VBROADCASTSS (DI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (DI)(AX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (DI)(AX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (DI)(CX*1), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JMP          k706
+
+kdone707:
+	MOVQ         ldc+8(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn708
+	MOVQ         DX, DI
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, K1, 192(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, 64(DI)
+	VMOVUPS      Z6, 128(DI)
+	VMOVUPS      Z7, K1, 192(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z8, (DI)
+	VMOVUPS      Z9, 64(DI)
+	VMOVUPS      Z10, 128(DI)
+	VMOVUPS      Z11, K1, 192(DI)
+	ADDQ         R10, DI
+	VMOVUPS      Z12, (DI)
+	VMOVUPS      Z13, 64(DI)
+	VMOVUPS      Z14, 128(DI)
+	VMOVUPS      Z15, K1, 192(DI)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         DX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R9), Z17
+	VBROADCASTSS (R11), Z18
+	VMULPS       Z17, Z0, Z0
+	VADDPS       Z18, Z0, Z0
+	VMULPS       Z17, Z1, Z1
+	VADDPS       Z18, Z1, Z1
+	VMULPS       Z17, Z2, Z2
+	VADDPS       Z18, Z2, Z2
+	VMULPS       Z17, Z3, Z3
+	VADDPS       Z18, Z3, Z3
+	VBROADCASTSS 4(R9), Z17
+	VBROADCASTSS 4(R11), Z18
+	VMULPS       Z17, Z4, Z4
+	VADDPS       Z18, Z4, Z4
+	VMULPS       Z17, Z5, Z5
+	VADDPS       Z18, Z5, Z5
+	VMULPS       Z17, Z6, Z6
+	VADDPS       Z18, Z6, Z6
+	VMULPS       Z17, Z7, Z7
+	VADDPS       Z18, Z7, Z7
+	VBROADCASTSS 8(R9), Z17
+	VBROADCASTSS 8(R11), Z18
+	VMULPS       Z17, Z8, Z8
+	VADDPS       Z18, Z8, Z8
+	VMULPS       Z17, Z9, Z9
+	VADDPS       Z18, Z9, Z9
+	VMULPS       Z17, Z10, Z10
+	VADDPS       Z18, Z10, Z10
+	VMULPS       Z17, Z11, Z11
+	VADDPS       Z18, Z11, Z11
+	VBROADCASTSS 12(R9), Z17
+	VBROADCASTSS 12(R11), Z18
+	VMULPS       Z17, Z12, Z12
+	VADDPS       Z18, Z12, Z12
+	VMULPS       Z17, Z13, Z13
+	VADDPS       Z18, Z13, Z13
+	VMULPS       Z17, Z14, Z14
+	VADDPS       Z18, Z14, Z14
+	VMULPS       Z17, Z15, Z15
+	VADDPS       Z18, Z15, Z15
+
+nobn708:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu709
+	VXORPS    Z16, Z16, Z16
+	VCMPPS    $0x06, Z16, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z16, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z16, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z16, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z16, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z16, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z16, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z16, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z16, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z16, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z16, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z16, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+	VCMPPS    $0x06, Z16, Z12, K2
+	VMOVAPS.Z Z12, K2, Z12
+	VCMPPS    $0x06, Z16, Z13, K2
+	VMOVAPS.Z Z13, K2, Z13
+	VCMPPS    $0x06, Z16, Z14, K2
+	VMOVAPS.Z Z14, K2, Z14
+	VCMPPS    $0x06, Z16, Z15, K2
+	VMOVAPS.Z Z15, K2, Z15
+
+norelu709:
+	MOVQ    R8, DI
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, K1, 192(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z6, 128(DI)
+	VMOVUPS Z7, K1, 192(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z10, 128(DI)
+	VMOVUPS Z11, K1, 192(DI)
+	ADDQ    R10, DI
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z14, 128(DI)
+	VMOVUPS Z15, K1, 192(DI)
+	ADDQ    $0x00000100, DX
+	ADDQ    $0x00000010, BX
+	DECQ    SI
+	JMP     tile701
+
+end702:
+	IMUL3Q $0x00000004, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock700
+	VZEROUPPER
+	RET
+
 // func dotRows256(x *float32, xs int, y *float32, ys int, rows int, n int) float32
 // Requires: AVX, FMA3, SSE
 TEXT ·dotRows256(SB), NOSPLIT, $0-52
@@ -10092,16 +12832,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs550:
+pairs710:
 	CMPQ SI, $0x02
-	JB   odd551
+	JB   odd711
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU553:
+loopU713:
 	CMPQ        R10, R8
-	JAE         loop1554
+	JAE         loop1714
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -10111,29 +12851,29 @@ loopU553:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU553
+	JMP         loopU713
 
-loop1554:
+loop1714:
 	CMPQ        R10, R9
-	JAE         tail556
+	JAE         tail716
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1554
+	JMP         loop1714
 
-tail556:
+tail716:
 	CMPQ        R10, DI
-	JAE         done555
+	JAE         done715
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done555:
+done715:
 	XORQ R10, R10
 
-loopU557:
+loopU717:
 	CMPQ        R10, R8
-	JAE         loop1558
+	JAE         loop1718
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -10143,37 +12883,37 @@ loopU557:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU557
+	JMP         loopU717
 
-loop1558:
+loop1718:
 	CMPQ        R10, R9
-	JAE         tail560
+	JAE         tail720
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1558
+	JMP         loop1718
 
-tail560:
+tail720:
 	CMPQ        R10, DI
-	JAE         done559
+	JAE         done719
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done559:
+done719:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs550
+	JMP  pairs710
 
-odd551:
+odd711:
 	TESTQ SI, SI
-	JZ    end552
+	JZ    end712
 	XORQ  R10, R10
 
-loopU561:
+loopU721:
 	CMPQ        R10, R8
-	JAE         loop1562
+	JAE         loop1722
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -10183,25 +12923,25 @@ loopU561:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU561
+	JMP         loopU721
 
-loop1562:
+loop1722:
 	CMPQ        R10, R9
-	JAE         tail564
+	JAE         tail724
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1562
+	JMP         loop1722
 
-tail564:
+tail724:
 	CMPQ        R10, DI
-	JAE         done563
+	JAE         done723
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done563:
-end552:
+done723:
+end712:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -10239,14 +12979,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows565:
+rows725:
 	TESTQ SI, SI
-	JZ    end566
+	JZ    end726
 	XORQ  R10, R10
 
-loopU567:
+loopU727:
 	CMPQ        R10, R8
-	JAE         loop1568
+	JAE         loop1728
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -10260,32 +13000,32 @@ loopU567:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU567
+	JMP         loopU727
 
-loop1568:
+loop1728:
 	CMPQ        R10, R9
-	JAE         tail570
+	JAE         tail730
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1568
+	JMP         loop1728
 
-tail570:
+tail730:
 	CMPQ        R10, DI
-	JAE         done569
+	JAE         done729
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done569:
+done729:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows565
+	JMP  rows725
 
-end566:
+end726:
 	VZEROUPPER
 	RET
 
@@ -10315,9 +13055,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU571:
+loopU731:
 	CMPQ        CX, DX
-	JAE         loop1572
+	JAE         loop1732
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -10331,26 +13071,26 @@ loopU571:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU571
+	JMP         loopU731
 
-loop1572:
+loop1732:
 	CMPQ        CX, BX
-	JAE         tail574
+	JAE         tail734
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1572
+	JMP         loop1732
 
-tail574:
+tail734:
 	CMPQ        CX, SI
-	JAE         done573
+	JAE         done733
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done573:
+done733:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -10385,9 +13125,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU575:
+loopU735:
 	CMPQ    DX, BX
-	JAE     loop1576
+	JAE     loop1736
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10397,27 +13137,27 @@ loopU575:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU575
+	JMP     loopU735
 
-loop1576:
+loop1736:
 	CMPQ    DX, SI
-	JAE     tail578
+	JAE     tail738
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1576
+	JMP     loop1736
 
-tail578:
+tail738:
 	CMPQ       DX, DI
-	JAE        done577
+	JAE        done737
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done577:
+done737:
 	VZEROUPPER
 	RET
 
@@ -10444,9 +13184,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU579:
+loopU739:
 	CMPQ    DX, BX
-	JAE     loop1580
+	JAE     loop1740
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -10458,29 +13198,29 @@ loopU579:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU579
+	JMP     loopU739
 
-loop1580:
+loop1740:
 	CMPQ    DX, SI
-	JAE     tail582
+	JAE     tail742
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1580
+	JMP     loop1740
 
-tail582:
+tail742:
 	CMPQ       DX, DI
-	JAE        done581
+	JAE        done741
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done581:
+done741:
 	VZEROUPPER
 	RET
 
@@ -10500,7 +13240,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off583
+	JZ           off743
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -10511,9 +13251,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1585:
+loop1745:
 	CMPQ    DX, BX
-	JAE     tail587
+	JAE     tail747
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -10522,11 +13262,11 @@ loop1585:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1585
+	JMP     loop1745
 
-tail587:
+tail747:
 	CMPQ       DX, SI
-	JAE        done586
+	JAE        done746
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -10535,11 +13275,11 @@ tail587:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done586:
+done746:
 	VZEROUPPER
 	RET
 
-off583:
+off743:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -10550,27 +13290,27 @@ off583:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1589:
+loop1749:
 	CMPQ    DX, BX
-	JAE     tail591
+	JAE     tail751
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1589
+	JMP     loop1749
 
-tail591:
+tail751:
 	CMPQ       DX, SI
-	JAE        done590
+	JAE        done750
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done590:
+done750:
 	VZEROUPPER
 	RET
 
@@ -10592,7 +13332,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off592
+	JZ           off752
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -10603,9 +13343,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1594:
+loop1754:
 	CMPQ    BX, SI
-	JAE     tail596
+	JAE     tail756
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10620,11 +13360,11 @@ loop1594:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1594
+	JMP     loop1754
 
-tail596:
+tail756:
 	CMPQ       BX, DI
-	JAE        done595
+	JAE        done755
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10639,11 +13379,11 @@ tail596:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done595:
+done755:
 	VZEROUPPER
 	RET
 
-off592:
+off752:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -10654,9 +13394,9 @@ off592:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1598:
+loop1758:
 	CMPQ    BX, SI
-	JAE     tail600
+	JAE     tail760
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10669,11 +13409,11 @@ loop1598:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1598
+	JMP     loop1758
 
-tail600:
+tail760:
 	CMPQ       BX, DI
-	JAE        done599
+	JAE        done759
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10686,7 +13426,7 @@ tail600:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done599:
+done759:
 	VZEROUPPER
 	RET
 
@@ -10723,9 +13463,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1602:
+loop1762:
 	CMPQ    SI, DI
-	JAE     tail604
+	JAE     tail764
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -10750,11 +13490,11 @@ loop1602:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1602
+	JMP     loop1762
 
-tail604:
+tail764:
 	CMPQ       SI, R8
-	JAE        done603
+	JAE        done763
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -10779,7 +13519,7 @@ tail604:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done603:
+done763:
 	VZEROUPPER
 	RET
 
@@ -10811,9 +13551,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1606:
+loop1766:
 	CMPQ    BX, SI
-	JAE     tail608
+	JAE     tail768
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10831,11 +13571,11 @@ loop1606:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1606
+	JMP     loop1766
 
-tail608:
+tail768:
 	CMPQ       BX, DI
-	JAE        done607
+	JAE        done767
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10853,7 +13593,7 @@ tail608:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done607:
+done767:
 	VZEROUPPER
 	RET
 
@@ -10873,9 +13613,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU609:
+loopU769:
 	CMPQ        BX, DX
-	JAE         loop1610
+	JAE         loop1770
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -10885,17 +13625,17 @@ loopU609:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU609
+	JMP         loopU769
 
-loop1610:
+loop1770:
 	CMPQ        BX, CX
-	JAE         done611
+	JAE         done771
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1610
+	JMP         loop1770
 
-done611:
+done771:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10929,22 +13669,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows612:
+rows772:
 	TESTQ    BX, BX
-	JZ       end615
+	JZ       end775
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do614
-	JP       do614
-	JMP      next613
+	JNE      do774
+	JP       do774
+	JMP      next773
 
-do614:
+do774:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU616:
+loopU776:
 	CMPQ        R9, R8
-	JAE         loop1617
+	JAE         loop1777
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -10952,33 +13692,33 @@ loopU616:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU616
+	JMP         loopU776
 
-loop1617:
+loop1777:
 	CMPQ        R9, SI
-	JAE         tail619
+	JAE         tail779
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1617
+	JMP         loop1777
 
-tail619:
+tail779:
 	CMPQ        R9, DI
-	JAE         done618
+	JAE         done778
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done618:
-next613:
+done778:
+next773:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows612
+	JMP  rows772
 
-end615:
+end775:
 	VZEROUPPER
 	RET
 
@@ -11007,22 +13747,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows620:
+rows780:
 	TESTQ    DI, DI
-	JZ       end623
+	JZ       end783
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do622
-	JP       do622
-	JMP      next621
+	JNE      do782
+	JP       do782
+	JMP      next781
 
-do622:
+do782:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU624:
+loopU784:
 	CMPQ        R11, R10
-	JAE         loop1625
+	JAE         loop1785
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -11036,11 +13776,11 @@ loopU624:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU624
+	JMP         loopU784
 
-loop1625:
+loop1785:
 	CMPQ        R11, R8
-	JAE         tail627
+	JAE         tail787
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -11048,11 +13788,11 @@ loop1625:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1625
+	JMP         loop1785
 
-tail627:
+tail787:
 	CMPQ        R11, R9
-	JAE         done626
+	JAE         done786
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -11062,15 +13802,15 @@ tail627:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done626:
-next621:
+done786:
+next781:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows620
+	JMP  rows780
 
-end623:
+end783:
 	VZEROUPPER
 	RET
 
@@ -11085,7 +13825,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end628
+	JZ           end788
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -11098,22 +13838,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks629:
+blocks789:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone630
+	JA   blocksDone790
 	MOVQ R10, R9
-	JMP  blocks629
+	JMP  blocks789
 
-blocksDone630:
+blocksDone790:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU631:
+blockU791:
 	CMPQ    R9, DI
-	JAE     last12_643
+	JAE     last12_803
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11128,9 +13868,9 @@ blockU631:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap644:
+tap804:
 	CMPQ         R10, SI
-	JAE          taps645
+	JAE          taps805
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11148,9 +13888,9 @@ tap644:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap644
+	JMP          tap804
 
-taps645:
+taps805:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -11164,13 +13904,13 @@ taps645:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU631
+	JMP     blockU791
 
-last12_643:
+last12_803:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_642
+	JBE     last11_802
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11185,9 +13925,9 @@ last12_643:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap646:
+tap806:
 	CMPQ         R10, SI
-	JAE          taps647
+	JAE          taps807
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11206,9 +13946,9 @@ tap646:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap646
+	JMP          tap806
 
-taps647:
+taps807:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11221,13 +13961,13 @@ taps647:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last11_642:
+last11_802:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_641
+	JBE     last10_801
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11241,9 +13981,9 @@ last11_642:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap648:
+tap808:
 	CMPQ         R10, SI
-	JAE          taps649
+	JAE          taps809
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11261,9 +14001,9 @@ tap648:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap648
+	JMP          tap808
 
-taps649:
+taps809:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11275,13 +14015,13 @@ taps649:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last10_641:
+last10_801:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_640
+	JBE     last9_800
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11294,9 +14034,9 @@ last10_641:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap650:
+tap810:
 	CMPQ         R10, SI
-	JAE          taps651
+	JAE          taps811
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11313,9 +14053,9 @@ tap650:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap650
+	JMP          tap810
 
-taps651:
+taps811:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11326,13 +14066,13 @@ taps651:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last9_640:
+last9_800:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_639
+	JBE     last8_799
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11344,9 +14084,9 @@ last9_640:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap652:
+tap812:
 	CMPQ         R10, SI
-	JAE          taps653
+	JAE          taps813
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11362,9 +14102,9 @@ tap652:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap652
+	JMP          tap812
 
-taps653:
+taps813:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11374,13 +14114,13 @@ taps653:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last8_639:
+last8_799:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_638
+	JBE     last7_798
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11391,9 +14131,9 @@ last8_639:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap654:
+tap814:
 	CMPQ         R10, SI
-	JAE          taps655
+	JAE          taps815
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11408,9 +14148,9 @@ tap654:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap654
+	JMP          tap814
 
-taps655:
+taps815:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11419,13 +14159,13 @@ taps655:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last7_638:
+last7_798:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_637
+	JBE     last6_797
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11435,9 +14175,9 @@ last7_638:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap656:
+tap816:
 	CMPQ         R10, SI
-	JAE          taps657
+	JAE          taps817
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11451,9 +14191,9 @@ tap656:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap656
+	JMP          tap816
 
-taps657:
+taps817:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11461,13 +14201,13 @@ taps657:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last6_637:
+last6_797:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_636
+	JBE     last5_796
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11476,9 +14216,9 @@ last6_637:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap658:
+tap818:
 	CMPQ         R10, SI
-	JAE          taps659
+	JAE          taps819
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11491,22 +14231,22 @@ tap658:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap658
+	JMP          tap818
 
-taps659:
+taps819:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last5_636:
+last5_796:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_635
+	JBE     last4_795
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11514,9 +14254,9 @@ last5_636:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap660:
+tap820:
 	CMPQ         R10, SI
-	JAE          taps661
+	JAE          taps821
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11528,30 +14268,30 @@ tap660:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap660
+	JMP          tap820
 
-taps661:
+taps821:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last4_635:
+last4_795:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_634
+	JBE     last3_794
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap662:
+tap822:
 	CMPQ         R10, SI
-	JAE          taps663
+	JAE          taps823
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11562,28 +14302,28 @@ tap662:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap662
+	JMP          tap822
 
-taps663:
+taps823:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last3_634:
+last3_794:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_633
+	JBE     last2_793
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap664:
+tap824:
 	CMPQ         R10, SI
-	JAE          taps665
+	JAE          taps825
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11593,26 +14333,26 @@ tap664:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap664
+	JMP          tap824
 
-taps665:
+taps825:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last2_633:
+last2_793:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_632
+	JBE     last1_792
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap666:
+tap826:
 	CMPQ         R10, SI
-	JAE          taps667
+	JAE          taps827
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11621,20 +14361,20 @@ tap666:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap666
+	JMP          tap826
 
-taps667:
+taps827:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end628
+	JMP        end788
 
-last1_632:
+last1_792:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap668:
+tap828:
 	CMPQ         R10, SI
-	JAE          taps669
+	JAE          taps829
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11642,12 +14382,12 @@ tap668:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap668
+	JMP          tap828
 
-taps669:
+taps829:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-end628:
+end788:
 	VZEROUPPER
 	RET
 
@@ -11663,7 +14403,7 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	MOVQ         rows+56(FP), R12
 	MOVQ         n+64(FP), R8
 	TESTQ        R8, R8
-	JZ           end672
+	JZ           end832
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -11676,26 +14416,26 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks673:
+blocks833:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone674
+	JA   blocksDone834
 	MOVQ R10, R9
-	JMP  blocks673
+	JMP  blocks833
 
-blocksDone674:
+blocksDone834:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 
-row670:
+row830:
 	TESTQ R12, R12
-	JZ    end672
+	JZ    end832
 	XORQ  R9, R9
 
-blockU675:
+blockU835:
 	CMPQ    R9, DI
-	JAE     last12_687
+	JAE     last12_847
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11710,9 +14450,9 @@ blockU675:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap688:
+tap848:
 	CMPQ         R10, SI
-	JAE          taps689
+	JAE          taps849
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11730,9 +14470,9 @@ tap688:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap688
+	JMP          tap848
 
-taps689:
+taps849:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -11746,13 +14486,13 @@ taps689:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU675
+	JMP     blockU835
 
-last12_687:
+last12_847:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_686
+	JBE     last11_846
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11767,9 +14507,9 @@ last12_687:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap690:
+tap850:
 	CMPQ         R10, SI
-	JAE          taps691
+	JAE          taps851
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11788,9 +14528,9 @@ tap690:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap690
+	JMP          tap850
 
-taps691:
+taps851:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11803,13 +14543,13 @@ taps691:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last11_686:
+last11_846:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_685
+	JBE     last10_845
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11823,9 +14563,9 @@ last11_686:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap692:
+tap852:
 	CMPQ         R10, SI
-	JAE          taps693
+	JAE          taps853
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11843,9 +14583,9 @@ tap692:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap692
+	JMP          tap852
 
-taps693:
+taps853:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11857,13 +14597,13 @@ taps693:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last10_685:
+last10_845:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_684
+	JBE     last9_844
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11876,9 +14616,9 @@ last10_685:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap694:
+tap854:
 	CMPQ         R10, SI
-	JAE          taps695
+	JAE          taps855
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11895,9 +14635,9 @@ tap694:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap694
+	JMP          tap854
 
-taps695:
+taps855:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11908,13 +14648,13 @@ taps695:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last9_684:
+last9_844:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_683
+	JBE     last8_843
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11926,9 +14666,9 @@ last9_684:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap696:
+tap856:
 	CMPQ         R10, SI
-	JAE          taps697
+	JAE          taps857
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11944,9 +14684,9 @@ tap696:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap696
+	JMP          tap856
 
-taps697:
+taps857:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11956,13 +14696,13 @@ taps697:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last8_683:
+last8_843:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_682
+	JBE     last7_842
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11973,9 +14713,9 @@ last8_683:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap698:
+tap858:
 	CMPQ         R10, SI
-	JAE          taps699
+	JAE          taps859
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11990,9 +14730,9 @@ tap698:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap698
+	JMP          tap858
 
-taps699:
+taps859:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -12001,13 +14741,13 @@ taps699:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last7_682:
+last7_842:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_681
+	JBE     last6_841
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -12017,9 +14757,9 @@ last7_682:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap700:
+tap860:
 	CMPQ         R10, SI
-	JAE          taps701
+	JAE          taps861
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12033,9 +14773,9 @@ tap700:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap700
+	JMP          tap860
 
-taps701:
+taps861:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -12043,13 +14783,13 @@ taps701:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last6_681:
+last6_841:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_680
+	JBE     last5_840
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -12058,9 +14798,9 @@ last6_681:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap702:
+tap862:
 	CMPQ         R10, SI
-	JAE          taps703
+	JAE          taps863
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12073,22 +14813,22 @@ tap702:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap702
+	JMP          tap862
 
-taps703:
+taps863:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last5_680:
+last5_840:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_679
+	JBE     last4_839
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -12096,9 +14836,9 @@ last5_680:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap704:
+tap864:
 	CMPQ         R10, SI
-	JAE          taps705
+	JAE          taps865
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12110,30 +14850,30 @@ tap704:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap704
+	JMP          tap864
 
-taps705:
+taps865:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last4_679:
+last4_839:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_678
+	JBE     last3_838
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap706:
+tap866:
 	CMPQ         R10, SI
-	JAE          taps707
+	JAE          taps867
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12144,28 +14884,28 @@ tap706:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap706
+	JMP          tap866
 
-taps707:
+taps867:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last3_678:
+last3_838:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_677
+	JBE     last2_837
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap708:
+tap868:
 	CMPQ         R10, SI
-	JAE          taps709
+	JAE          taps869
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12175,26 +14915,26 @@ tap708:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap708
+	JMP          tap868
 
-taps709:
+taps869:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last2_677:
+last2_837:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_676
+	JBE     last1_836
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap710:
+tap870:
 	CMPQ         R10, SI
-	JAE          taps711
+	JAE          taps871
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12203,20 +14943,20 @@ tap710:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap710
+	JMP          tap870
 
-taps711:
+taps871:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next671
+	JMP        next831
 
-last1_676:
+last1_836:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap712:
+tap872:
 	CMPQ         R10, SI
-	JAE          taps713
+	JAE          taps873
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -12224,20 +14964,20 @@ tap712:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap712
+	JMP          tap872
 
-taps713:
+taps873:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next671:
+next831:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row670
+	JMP  row830
 
-end672:
+end832:
 	VZEROUPPER
 	RET
 
@@ -12285,69 +15025,69 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide714
+	JNZ     wide874
 
-plane715:
+plane875:
 	MOVQ BX, DI
 
-row716:
+row876:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked718
+	JA         masked878
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow719:
+nextRow879:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row716
+	JNZ  row876
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane715
+	JNZ  plane875
 	VZEROUPPER
 	RET
 
-masked718:
+masked878:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow719
+	JMP        nextRow879
 
-wide714:
-plane720:
+wide874:
+plane880:
 	MOVQ BX, R13
 
-row721:
+row881:
 	XORQ R14, R14
 
-full725:
+full885:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full725
+	JB         full885
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked723
+	JA         masked883
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow724:
+nextRow884:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row721
+	JNZ  row881
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane720
+	JNZ  plane880
 	VZEROUPPER
 	RET
 
-masked723:
+masked883:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow724
+	JMP        nextRow884
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -12357,9 +15097,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop726:
+gloop886:
 	CMPQ         DX, $0x00000008
-	JB           gtail727
+	JB           gtail887
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -12394,11 +15134,11 @@ gloop726:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop726
+	JMP          gloop886
 
-gtail727:
+gtail887:
 	TESTQ        DX, DX
-	JZ           gdone728
+	JZ           gdone888
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12435,7 +15175,7 @@ gtail727:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone728:
+gdone888:
 	VZEROUPPER
 	RET
 
@@ -12447,9 +15187,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop729:
+gloop889:
 	CMPQ        DX, $0x00000008
-	JB          gtail730
+	JB          gtail890
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -12478,11 +15218,11 @@ gloop729:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop729
+	JMP         gloop889
 
-gtail730:
+gtail890:
 	TESTQ       DX, DX
-	JZ          gdone731
+	JZ          gdone891
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -12513,7 +15253,7 @@ gtail730:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone731:
+gdone891:
 	VZEROUPPER
 	RET
 
@@ -12526,9 +15266,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop732:
+gloop892:
 	CMPQ        BX, $0x00000008
-	JB          gtail733
+	JB          gtail893
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -12560,11 +15300,11 @@ gloop732:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop732
+	JMP         gloop892
 
-gtail733:
+gtail893:
 	TESTQ       BX, BX
-	JZ          gdone734
+	JZ          gdone894
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -12597,7 +15337,7 @@ gtail733:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone734:
+gdone894:
 	VZEROUPPER
 	RET
 
@@ -12610,9 +15350,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop735:
+gloop895:
 	CMPQ         DX, $0x00000008
-	JB           gtail736
+	JB           gtail896
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -12640,11 +15380,11 @@ gloop735:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop735
+	JMP          gloop895
 
-gtail736:
+gtail896:
 	TESTQ        DX, DX
-	JZ           gdone737
+	JZ           gdone897
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12674,7 +15414,7 @@ gtail736:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone737:
+gdone897:
 	VZEROUPPER
 	RET
 
@@ -12691,9 +15431,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop738:
+gloop898:
 	CMPQ         DI, $0x00000008
-	JB           gtail739
+	JB           gtail899
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -12800,11 +15540,11 @@ gloop738:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop738
+	JMP          gloop898
 
-gtail739:
+gtail899:
 	TESTQ        DI, DI
-	JZ           gdone740
+	JZ           gdone900
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -12910,7 +15650,7 @@ gtail739:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone740:
+gdone900:
 	VZEROUPPER
 	RET
 
@@ -12931,11 +15671,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody741
+	JZ      nody901
 
-gloop742:
+gloop902:
 	CMPQ    R10, $0x00000008
-	JB      gtail743
+	JB      gtail903
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -12977,11 +15717,11 @@ gloop742:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop742
+	JMP     gloop902
 
-gtail743:
+gtail903:
 	TESTQ      R10, R10
-	JZ         gdone744
+	JZ         gdone904
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -13019,14 +15759,14 @@ gtail743:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone744:
+gdone904:
 	VZEROUPPER
 	RET
 
-nody741:
-gloop745:
+nody901:
+gloop905:
 	CMPQ    R10, $0x00000008
-	JB      gtail746
+	JB      gtail906
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -13065,11 +15805,11 @@ gloop745:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop745
+	JMP     gloop905
 
-gtail746:
+gtail906:
 	TESTQ      R10, R10
-	JZ         gdone747
+	JZ         gdone907
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -13105,7 +15845,7 @@ gtail746:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone747:
+gdone907:
 	VZEROUPPER
 	RET
 
@@ -13124,9 +15864,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop748:
+gloop908:
 	CMPQ         R8, $0x00000008
-	JB           gtail749
+	JB           gtail909
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -13290,11 +16030,11 @@ gloop748:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop748
+	JMP          gloop908
 
-gtail749:
+gtail909:
 	TESTQ        R8, R8
-	JZ           gdone750
+	JZ           gdone910
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -13456,7 +16196,7 @@ gtail749:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone750:
+gdone910:
 	VZEROUPPER
 	RET
 
@@ -13477,11 +16217,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody751
+	JZ      nody911
 
-gloop752:
+gloop912:
 	CMPQ    R9, $0x00000008
-	JB      gtail753
+	JB      gtail913
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13527,11 +16267,11 @@ gloop752:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop752
+	JMP     gloop912
 
-gtail753:
+gtail913:
 	TESTQ      R9, R9
-	JZ         gdone754
+	JZ         gdone914
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -13574,14 +16314,14 @@ gtail753:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone754:
+gdone914:
 	VZEROUPPER
 	RET
 
-nody751:
-gloop755:
+nody911:
+gloop915:
 	CMPQ    R9, $0x00000008
-	JB      gtail756
+	JB      gtail916
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13624,11 +16364,11 @@ gloop755:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop755
+	JMP     gloop915
 
-gtail756:
+gtail916:
 	TESTQ      R9, R9
-	JZ         gdone757
+	JZ         gdone917
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -13669,7 +16409,7 @@ gtail756:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone757:
+gdone917:
 	VZEROUPPER
 	RET
 
@@ -13684,11 +16424,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody758
+	JZ      nody918
 
-gloop759:
+gloop919:
 	CMPQ    SI, $0x00000008
-	JB      gtail760
+	JB      gtail920
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -13702,11 +16442,11 @@ gloop759:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop759
+	JMP     gloop919
 
-gtail760:
+gtail920:
 	TESTQ      SI, SI
-	JZ         gdone761
+	JZ         gdone921
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -13720,14 +16460,14 @@ gtail760:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone761:
+gdone921:
 	VZEROUPPER
 	RET
 
-nody758:
-gloop762:
+nody918:
+gloop922:
 	CMPQ    SI, $0x00000008
-	JB      gtail763
+	JB      gtail923
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -13738,11 +16478,11 @@ gloop762:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop762
+	JMP     gloop922
 
-gtail763:
+gtail923:
 	TESTQ      SI, SI
-	JZ         gdone764
+	JZ         gdone924
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -13754,7 +16494,7 @@ gtail763:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone764:
+gdone924:
 	VZEROUPPER
 	RET
 
@@ -13781,16 +16521,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows765:
+rows925:
 	TESTQ        SI, SI
-	JZ           end766
+	JZ           end926
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU767:
+loopU927:
 	CMPQ    R10, R8
-	JAE     loop1768
+	JAE     loop1928
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -13804,34 +16544,34 @@ loopU767:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU767
+	JMP     loopU927
 
-loop1768:
+loop1928:
 	CMPQ    R10, R9
-	JAE     tail770
+	JAE     tail930
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1768
+	JMP     loop1928
 
-tail770:
+tail930:
 	CMPQ       R10, DI
-	JAE        done769
+	JAE        done929
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done769:
+done929:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows765
+	JMP  rows925
 
-end766:
+end926:
 	VZEROUPPER
 	RET
 
@@ -13858,9 +16598,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU771:
+loopU931:
 	CMPQ    BX, SI
-	JAE     loop1772
+	JAE     loop1932
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13874,26 +16614,26 @@ loopU771:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU771
+	JMP     loopU931
 
-loop1772:
+loop1932:
 	CMPQ    BX, DI
-	JAE     tail774
+	JAE     tail934
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1772
+	JMP     loop1932
 
-tail774:
+tail934:
 	CMPQ       BX, R8
-	JAE        done773
+	JAE        done933
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done773:
+done933:
 	VZEROUPPER
 	RET
 
@@ -13920,9 +16660,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU775:
+loopU935:
 	CMPQ    BX, SI
-	JAE     loop1776
+	JAE     loop1936
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13936,26 +16676,26 @@ loopU775:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU775
+	JMP     loopU935
 
-loop1776:
+loop1936:
 	CMPQ    BX, DI
-	JAE     tail778
+	JAE     tail938
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1776
+	JMP     loop1936
 
-tail778:
+tail938:
 	CMPQ       BX, R8
-	JAE        done777
+	JAE        done937
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done777:
+done937:
 	VZEROUPPER
 	RET
 
@@ -13985,9 +16725,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU779:
+loopU939:
 	CMPQ    DX, BX
-	JAE     loop1780
+	JAE     loop1940
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -13999,29 +16739,29 @@ loopU779:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU779
+	JMP     loopU939
 
-loop1780:
+loop1940:
 	CMPQ    DX, SI
-	JAE     tail782
+	JAE     tail942
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1780
+	JMP     loop1940
 
-tail782:
+tail942:
 	CMPQ       DX, DI
-	JAE        done781
+	JAE        done941
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done781:
+done941:
 	VZEROUPPER
 	RET
 
@@ -14051,9 +16791,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU783:
+loopU943:
 	CMPQ    DX, BX
-	JAE     loop1784
+	JAE     loop1944
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -14069,11 +16809,11 @@ loopU783:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU783
+	JMP     loopU943
 
-loop1784:
+loop1944:
 	CMPQ    DX, SI
-	JAE     tail786
+	JAE     tail946
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -14082,11 +16822,11 @@ loop1784:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1784
+	JMP     loop1944
 
-tail786:
+tail946:
 	CMPQ       DX, DI
-	JAE        done785
+	JAE        done945
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -14095,7 +16835,7 @@ tail786:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done785:
+done945:
 	VZEROUPPER
 	RET
 
@@ -14115,9 +16855,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU787:
+loopU947:
 	CMPQ      BX, DX
-	JAE       loop1788
+	JAE       loop1948
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -14127,17 +16867,17 @@ loopU787:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU787
+	JMP       loopU947
 
-loop1788:
+loop1948:
 	CMPQ      BX, CX
-	JAE       done789
+	JAE       done949
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1788
+	JMP       loop1948
 
-done789:
+done949:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14165,9 +16905,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU790:
+loopU950:
 	CMPQ        BX, DX
-	JAE         loop1791
+	JAE         loop1951
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -14181,18 +16921,18 @@ loopU790:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU790
+	JMP         loopU950
 
-loop1791:
+loop1951:
 	CMPQ        BX, CX
-	JAE         done792
+	JAE         done952
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1791
+	JMP         loop1951
 
-done792:
+done952:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14224,9 +16964,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU793:
+loopU953:
 	CMPQ        SI, BX
-	JAE         loop1794
+	JAE         loop1954
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -14244,19 +16984,19 @@ loopU793:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU793
+	JMP         loopU953
 
-loop1794:
+loop1954:
 	CMPQ        SI, DX
-	JAE         done795
+	JAE         done955
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1794
+	JMP         loop1954
 
-done795:
+done955:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14292,9 +17032,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows796:
+rows956:
 	TESTQ SI, SI
-	JZ    end797
+	JZ    end957
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -14305,9 +17045,9 @@ rows796:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU798:
+loopU958:
 	CMPQ    R8, R9
-	JAE     loop1799
+	JAE     loop1959
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -14317,29 +17057,29 @@ loopU798:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU798
+	JMP     loopU958
 
-loop1799:
+loop1959:
 	CMPQ    R8, R10
-	JAE     tail801
+	JAE     tail961
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1799
+	JMP     loop1959
 
-tail801:
+tail961:
 	CMPQ       R8, R11
-	JAE        done800
+	JAE        done960
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done800:
+done960:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows796
+	JMP  rows956
 
-end797:
+end957:
 	VZEROUPPER
 	RET
 
@@ -14385,38 +17125,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows802:
+rows962:
 	TESTQ SI, SI
-	JZ    end803
+	JZ    end963
 	XORQ  R8, R8
 
-loop1804:
+loop1964:
 	CMPQ    R8, R9
-	JAE     tail805
+	JAE     tail965
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1804
+	JMP     loop1964
 
-tail805:
+tail965:
 	CMPQ       R8, DI
-	JAE        next806
+	JAE        next966
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next806:
+next966:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows802
+	JMP  rows962
 
-end803:
+end963:
 	VZEROUPPER
 	RET
 
@@ -14466,14 +17206,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows807:
+rows967:
 	TESTQ DI, DI
-	JZ    end808
+	JZ    end968
 	XORQ  R8, R8
 
-loop1809:
+loop1969:
 	CMPQ    R8, R10
-	JAE     tail810
+	JAE     tail970
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -14486,11 +17226,11 @@ loop1809:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1809
+	JMP     loop1969
 
-tail810:
+tail970:
 	CMPQ       R8, R9
-	JAE        next811
+	JAE        next971
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -14503,14 +17243,14 @@ tail810:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next811:
+next971:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows807
+	JMP  rows967
 
-end808:
+end968:
 	VZEROUPPER
 	RET
 
@@ -14559,20 +17299,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned812
+	JZ      oned972
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows813:
+rows973:
 	TESTQ R9, R9
-	JZ    end814
+	JZ    end974
 	XORQ  R10, R10
 
-loop1815:
+loop1975:
 	CMPQ      R10, R12
-	JAE       tail816
+	JAE       tail976
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -14604,11 +17344,11 @@ loop1815:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1815
+	JMP       loop1975
 
-tail816:
+tail976:
 	CMPQ       R10, R13
-	JAE        next817
+	JAE        next977
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -14640,7 +17380,7 @@ tail816:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next817:
+next977:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -14648,24 +17388,24 @@ next817:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows813
+	JMP  rows973
 
-end814:
+end974:
 	VZEROUPPER
 	RET
 
-oned812:
+oned972:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows818:
+rows978:
 	TESTQ R9, R9
-	JZ    end819
+	JZ    end979
 	XORQ  R10, R10
 
-loop1820:
+loop1980:
 	CMPQ      R10, R12
-	JAE       tail821
+	JAE       tail981
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -14681,11 +17421,11 @@ loop1820:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1820
+	JMP       loop1980
 
-tail821:
+tail981:
 	CMPQ       R10, DI
-	JAE        next822
+	JAE        next982
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -14701,15 +17441,15 @@ tail821:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next822:
+next982:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows818
+	JMP  rows978
 
-end819:
+end979:
 	VZEROUPPER
 	RET
 
@@ -14727,40 +17467,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock823:
+rowblock983:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile824:
+tile984:
 	TESTQ  DI, DI
-	JZ     end825
+	JZ     end985
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k826:
+k986:
 	TESTQ       R10, R10
-	JZ          ktail827
+	JZ          ktail987
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k826
+	JMP         k986
 
-ktail827:
+ktail987:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone828
+	JZ          kdone988
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone828:
+kdone988:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -14773,13 +17513,13 @@ kdone828:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias829
+	JZ           nobias989
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias829:
+nobias989:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14789,9 +17529,9 @@ nobias829:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile824
+	JMP        tile984
 
-end825:
+end985:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14799,7 +17539,7 @@ end825:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock823
+	JNZ    rowblock983
 	VZEROUPPER
 	RET
 
@@ -14817,15 +17557,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock830:
+rowblock990:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile831:
+tile991:
 	TESTQ  DI, DI
-	JZ     end832
+	JZ     end992
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -14833,9 +17573,9 @@ tile831:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k833:
+k993:
 	TESTQ       R10, R10
-	JZ          ktail834
+	JZ          ktail994
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -14844,18 +17584,18 @@ k833:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k833
+	JMP         k993
 
-ktail834:
+ktail994:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone835
+	JZ          kdone995
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone835:
+kdone995:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -14868,13 +17608,13 @@ kdone835:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias836
+	JZ           nobias996
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias836:
+nobias996:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14884,9 +17624,9 @@ nobias836:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile831
+	JMP        tile991
 
-end832:
+end992:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14894,7 +17634,7 @@ end832:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock830
+	JNZ    rowblock990
 	VZEROUPPER
 	RET
 
@@ -14912,15 +17652,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock837:
+rowblock997:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile838:
+tile998:
 	TESTQ  DI, DI
-	JZ     end839
+	JZ     end999
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14929,9 +17669,9 @@ tile838:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k840:
+k1000:
 	TESTQ       R10, R10
-	JZ          ktail841
+	JZ          ktail1001
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -14942,11 +17682,11 @@ k840:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k840
+	JMP         k1000
 
-ktail841:
+ktail1001:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone842
+	JZ          kdone1002
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -14955,7 +17695,7 @@ ktail841:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone842:
+kdone1002:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -14968,13 +17708,13 @@ kdone842:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias843
+	JZ           nobias1003
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias843:
+nobias1003:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14984,9 +17724,9 @@ nobias843:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile838
+	JMP        tile998
 
-end839:
+end999:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14994,7 +17734,7 @@ end839:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock837
+	JNZ    rowblock997
 	VZEROUPPER
 	RET
 
@@ -15012,15 +17752,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock844:
+rowblock1004:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile845:
+tile1005:
 	TESTQ  DI, DI
-	JZ     end846
+	JZ     end1006
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -15028,9 +17768,9 @@ tile845:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k847:
+k1007:
 	TESTQ       R10, R10
-	JZ          ktail848
+	JZ          ktail1008
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -15039,18 +17779,18 @@ k847:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k847
+	JMP         k1007
 
-ktail848:
+ktail1008:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone849
+	JZ          kdone1009
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone849:
+kdone1009:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -15074,14 +17814,14 @@ kdone849:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias850
+	JZ           nobias1010
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias850:
+nobias1010:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15094,9 +17834,9 @@ nobias850:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile845
+	JMP        tile1005
 
-end846:
+end1006:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15104,7 +17844,7 @@ end846:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock844
+	JNZ    rowblock1004
 	VZEROUPPER
 	RET
 
@@ -15122,15 +17862,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock851:
+rowblock1011:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile852:
+tile1012:
 	TESTQ  DI, DI
-	JZ     end853
+	JZ     end1013
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15140,9 +17880,9 @@ tile852:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k854:
+k1014:
 	TESTQ       R10, R10
-	JZ          ktail855
+	JZ          ktail1015
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -15154,11 +17894,11 @@ k854:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k854
+	JMP         k1014
 
-ktail855:
+ktail1015:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone856
+	JZ          kdone1016
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -15168,7 +17908,7 @@ ktail855:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone856:
+kdone1016:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -15192,14 +17932,14 @@ kdone856:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias857
+	JZ           nobias1017
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias857:
+nobias1017:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15212,9 +17952,9 @@ nobias857:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile852
+	JMP        tile1012
 
-end853:
+end1013:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15222,7 +17962,7 @@ end853:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock851
+	JNZ    rowblock1011
 	VZEROUPPER
 	RET
 
@@ -15240,15 +17980,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock858:
+rowblock1018:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile859:
+tile1019:
 	TESTQ  DI, DI
-	JZ     end860
+	JZ     end1020
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15260,9 +18000,9 @@ tile859:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k861:
+k1021:
 	TESTQ       R10, R10
-	JZ          ktail862
+	JZ          ktail1022
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -15277,11 +18017,11 @@ k861:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k861
+	JMP         k1021
 
-ktail862:
+ktail1022:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone863
+	JZ          kdone1023
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -15294,7 +18034,7 @@ ktail862:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone863:
+kdone1023:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -15318,14 +18058,14 @@ kdone863:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias864
+	JZ           nobias1024
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias864:
+nobias1024:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15338,9 +18078,9 @@ nobias864:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile859
+	JMP        tile1019
 
-end860:
+end1020:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15348,7 +18088,7 @@ end860:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock858
+	JNZ    rowblock1018
 	VZEROUPPER
 	RET
 
@@ -15366,15 +18106,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock865:
+rowblock1025:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile866:
+tile1026:
 	TESTQ  DI, DI
-	JZ     end867
+	JZ     end1027
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15383,9 +18123,9 @@ tile866:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k868:
+k1028:
 	TESTQ       R10, R10
-	JZ          ktail869
+	JZ          ktail1029
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -15396,11 +18136,11 @@ k868:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k868
+	JMP         k1028
 
-ktail869:
+ktail1029:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone870
+	JZ          kdone1030
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -15409,7 +18149,7 @@ ktail869:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone870:
+kdone1030:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -15444,7 +18184,7 @@ kdone870:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias871
+	JZ           nobias1031
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -15452,7 +18192,7 @@ kdone870:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias871:
+nobias1031:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15468,9 +18208,9 @@ nobias871:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile866
+	JMP        tile1026
 
-end867:
+end1027:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15478,7 +18218,7 @@ end867:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock865
+	JNZ    rowblock1025
 	VZEROUPPER
 	RET
 
@@ -15496,15 +18236,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock872:
+rowblock1032:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile873:
+tile1033:
 	TESTQ  DI, DI
-	JZ     end874
+	JZ     end1034
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15516,9 +18256,9 @@ tile873:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k875:
+k1035:
 	TESTQ       R10, R10
-	JZ          ktail876
+	JZ          ktail1036
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -15533,11 +18273,11 @@ k875:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k875
+	JMP         k1035
 
-ktail876:
+ktail1036:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone877
+	JZ          kdone1037
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -15550,7 +18290,7 @@ ktail876:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone877:
+kdone1037:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -15585,7 +18325,7 @@ kdone877:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias878
+	JZ           nobias1038
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -15593,7 +18333,7 @@ kdone877:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias878:
+nobias1038:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15609,9 +18349,9 @@ nobias878:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile873
+	JMP        tile1033
 
-end874:
+end1034:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15619,7 +18359,7 @@ end874:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock872
+	JNZ    rowblock1032
 	VZEROUPPER
 	RET
 
@@ -15637,15 +18377,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock879:
+rowblock1039:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile880:
+tile1040:
 	TESTQ  DI, DI
-	JZ     end881
+	JZ     end1041
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15660,9 +18400,9 @@ tile880:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k882:
+k1042:
 	TESTQ       R10, R10
-	JZ          ktail883
+	JZ          ktail1043
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -15681,11 +18421,11 @@ k882:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k882
+	JMP         k1042
 
-ktail883:
+ktail1043:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone884
+	JZ          kdone1044
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -15702,7 +18442,7 @@ ktail883:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone884:
+kdone1044:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -15737,7 +18477,7 @@ kdone884:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias885
+	JZ           nobias1045
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -15745,7 +18485,7 @@ kdone884:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias885:
+nobias1045:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15761,9 +18501,9 @@ nobias885:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile880
+	JMP        tile1040
 
-end881:
+end1041:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15771,7 +18511,7 @@ end881:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock879
+	JNZ    rowblock1039
 	VZEROUPPER
 	RET
 
@@ -15792,50 +18532,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock886:
+rowblock1046:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile887:
+tile1047:
 	TESTQ        DI, DI
-	JZ           end888
+	JZ           end1048
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit890
+	JNZ          cinit1050
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero889
+	JZ           zero1049
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart891
+	JMP          kstart1051
 
-cinit890:
+cinit1050:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart891
+	JMP        kstart1051
 
-zero889:
+zero1049:
 	VXORPS Y0, Y0, Y0
 
-kstart891:
+kstart1051:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k892:
+k1052:
 	TESTQ        R10, R10
-	JZ           kdone893
+	JZ           kdone1053
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k892
+	JMP          k1052
 
-kdone893:
+kdone1053:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn894
+	JZ           nobn1054
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -15848,21 +18588,21 @@ kdone893:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn894:
+nobn1054:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu895
+	JZ     norelu1055
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu895:
+norelu1055:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile887
+	JMP        tile1047
 
-end888:
+end1048:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15872,7 +18612,7 @@ end888:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock886
+	JNZ    rowblock1046
 	VZEROUPPER
 	RET
 
@@ -15893,41 +18633,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock896:
+rowblock1056:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile897:
+tile1057:
 	TESTQ        DI, DI
-	JZ           end898
+	JZ           end1058
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit900
+	JNZ          cinit1060
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero899
+	JZ           zero1059
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart901
+	JMP          kstart1061
 
-cinit900:
+cinit1060:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart901
+	JMP        kstart1061
 
-zero899:
+zero1059:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart901:
+kstart1061:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k902:
+k1062:
 	TESTQ        R10, R10
-	JZ           kdone903
+	JZ           kdone1063
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -15936,12 +18676,12 @@ k902:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k902
+	JMP          k1062
 
-kdone903:
+kdone1063:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn904
+	JZ           nobn1064
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -15957,24 +18697,24 @@ kdone903:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn904:
+nobn1064:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu905
+	JZ     norelu1065
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu905:
+norelu1065:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile897
+	JMP        tile1057
 
-end898:
+end1058:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15984,7 +18724,7 @@ end898:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock896
+	JNZ    rowblock1056
 	VZEROUPPER
 	RET
 
@@ -16005,44 +18745,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock906:
+rowblock1066:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile907:
+tile1067:
 	TESTQ        DI, DI
-	JZ           end908
+	JZ           end1068
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit910
+	JNZ          cinit1070
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero909
+	JZ           zero1069
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart911
+	JMP          kstart1071
 
-cinit910:
+cinit1070:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart911
+	JMP        kstart1071
 
-zero909:
+zero1069:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart911:
+kstart1071:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k912:
+k1072:
 	TESTQ        R10, R10
-	JZ           kdone913
+	JZ           kdone1073
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -16053,12 +18793,12 @@ k912:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k912
+	JMP          k1072
 
-kdone913:
+kdone1073:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn914
+	JZ           nobn1074
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16077,9 +18817,9 @@ kdone913:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn914:
+nobn1074:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu915
+	JZ     norelu1075
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -16088,16 +18828,16 @@ nobn914:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu915:
+norelu1075:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile907
+	JMP        tile1067
 
-end908:
+end1068:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -16107,7 +18847,7 @@ end908:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock906
+	JNZ    rowblock1066
 	VZEROUPPER
 	RET
 
@@ -16128,42 +18868,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock916:
+rowblock1076:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile917:
+tile1077:
 	TESTQ        DI, DI
-	JZ           end918
+	JZ           end1078
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit920
+	JNZ          cinit1080
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero919
+	JZ           zero1079
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart921
+	JMP          kstart1081
 
-cinit920:
+cinit1080:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart921
+	JMP        kstart1081
 
-zero919:
+zero1079:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart921:
+kstart1081:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k922:
+k1082:
 	TESTQ        R10, R10
-	JZ           kdone923
+	JZ           kdone1083
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -16172,12 +18912,12 @@ k922:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k922
+	JMP          k1082
 
-kdone923:
+kdone1083:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn924
+	JZ           nobn1084
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -16196,25 +18936,25 @@ kdone923:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn924:
+nobn1084:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu925
+	JZ     norelu1085
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu925:
+norelu1085:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile917
+	JMP        tile1077
 
-end918:
+end1078:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16224,7 +18964,7 @@ end918:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock916
+	JNZ    rowblock1076
 	VZEROUPPER
 	RET
 
@@ -16245,48 +18985,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock926:
+rowblock1086:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile927:
+tile1087:
 	TESTQ        DI, DI
-	JZ           end928
+	JZ           end1088
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit930
+	JNZ          cinit1090
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero929
+	JZ           zero1089
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart931
+	JMP          kstart1091
 
-cinit930:
+cinit1090:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart931
+	JMP        kstart1091
 
-zero929:
+zero1089:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart931:
+kstart1091:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k932:
+k1092:
 	TESTQ        R10, R10
-	JZ           kdone933
+	JZ           kdone1093
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -16298,12 +19038,12 @@ k932:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k932
+	JMP          k1092
 
-kdone933:
+kdone1093:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn934
+	JZ           nobn1094
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -16328,9 +19068,9 @@ kdone933:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn934:
+nobn1094:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu935
+	JZ     norelu1095
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -16341,7 +19081,7 @@ nobn934:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu935:
+norelu1095:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -16350,9 +19090,9 @@ norelu935:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile927
+	JMP        tile1087
 
-end928:
+end1088:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16362,7 +19102,7 @@ end928:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock926
+	JNZ    rowblock1086
 	VZEROUPPER
 	RET
 
@@ -16383,18 +19123,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock936:
+rowblock1096:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile937:
+tile1097:
 	TESTQ        DI, DI
-	JZ           end938
+	JZ           end1098
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit940
+	JNZ          cinit1100
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero939
+	JZ           zero1099
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16402,9 +19142,9 @@ tile937:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart941
+	JMP          kstart1101
 
-cinit940:
+cinit1100:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -16413,9 +19153,9 @@ cinit940:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart941
+	JMP        kstart1101
 
-zero939:
+zero1099:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16423,14 +19163,14 @@ zero939:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart941:
+kstart1101:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k942:
+k1102:
 	TESTQ        R10, R10
-	JZ           kdone943
+	JZ           kdone1103
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -16445,12 +19185,12 @@ k942:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k942
+	JMP          k1102
 
-kdone943:
+kdone1103:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn944
+	JZ           nobn1104
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16481,9 +19221,9 @@ kdone943:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn944:
+nobn1104:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu945
+	JZ     norelu1105
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -16498,7 +19238,7 @@ nobn944:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu945:
+norelu1105:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -16509,9 +19249,9 @@ norelu945:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile937
+	JMP        tile1097
 
-end938:
+end1098:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16521,7 +19261,7 @@ end938:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock936
+	JNZ    rowblock1096
 	VZEROUPPER
 	RET
 
@@ -16542,46 +19282,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock946:
+rowblock1106:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile947:
+tile1107:
 	TESTQ        DI, DI
-	JZ           end948
+	JZ           end1108
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit950
+	JNZ          cinit1110
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero949
+	JZ           zero1109
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart951
+	JMP          kstart1111
 
-cinit950:
+cinit1110:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart951
+	JMP        kstart1111
 
-zero949:
+zero1109:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart951:
+kstart1111:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k952:
+k1112:
 	TESTQ        R10, R10
-	JZ           kdone953
+	JZ           kdone1113
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -16592,12 +19332,12 @@ k952:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k952
+	JMP          k1112
 
-kdone953:
+kdone1113:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn954
+	JZ           nobn1114
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -16622,9 +19362,9 @@ kdone953:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn954:
+nobn1114:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu955
+	JZ     norelu1115
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -16633,7 +19373,7 @@ nobn954:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu955:
+norelu1115:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -16642,9 +19382,9 @@ norelu955:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile947
+	JMP        tile1107
 
-end948:
+end1108:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16654,7 +19394,7 @@ end948:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock946
+	JNZ    rowblock1106
 	VZEROUPPER
 	RET
 
@@ -16675,18 +19415,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock956:
+rowblock1116:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile957:
+tile1117:
 	TESTQ        DI, DI
-	JZ           end958
+	JZ           end1118
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit960
+	JNZ          cinit1120
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero959
+	JZ           zero1119
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16694,9 +19434,9 @@ tile957:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart961
+	JMP          kstart1121
 
-cinit960:
+cinit1120:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -16706,9 +19446,9 @@ cinit960:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart961
+	JMP        kstart1121
 
-zero959:
+zero1119:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16716,14 +19456,14 @@ zero959:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart961:
+kstart1121:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k962:
+k1122:
 	TESTQ        R10, R10
-	JZ           kdone963
+	JZ           kdone1123
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -16738,12 +19478,12 @@ k962:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k962
+	JMP          k1122
 
-kdone963:
+kdone1123:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn964
+	JZ           nobn1124
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -16777,9 +19517,9 @@ kdone963:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn964:
+nobn1124:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu965
+	JZ     norelu1125
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -16794,7 +19534,7 @@ nobn964:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu965:
+norelu1125:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -16806,9 +19546,9 @@ norelu965:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile957
+	JMP        tile1117
 
-end958:
+end1118:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16818,7 +19558,7 @@ end958:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock956
+	JNZ    rowblock1116
 	VZEROUPPER
 	RET
 
@@ -16839,18 +19579,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock966:
+rowblock1126:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile967:
+tile1127:
 	TESTQ        DI, DI
-	JZ           end968
+	JZ           end1128
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit970
+	JNZ          cinit1130
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero969
+	JZ           zero1129
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16861,9 +19601,9 @@ tile967:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart971
+	JMP          kstart1131
 
-cinit970:
+cinit1130:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -16876,9 +19616,9 @@ cinit970:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart971
+	JMP        kstart1131
 
-zero969:
+zero1129:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16889,14 +19629,14 @@ zero969:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart971:
+kstart1131:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k972:
+k1132:
 	TESTQ        R10, R10
-	JZ           kdone973
+	JZ           kdone1133
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -16915,12 +19655,12 @@ k972:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k972
+	JMP          k1132
 
-kdone973:
+kdone1133:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn974
+	JZ           nobn1134
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16963,9 +19703,9 @@ kdone973:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn974:
+nobn1134:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu975
+	JZ     norelu1135
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -16986,7 +19726,7 @@ nobn974:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu975:
+norelu1135:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -17001,9 +19741,9 @@ norelu975:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile967
+	JMP        tile1127
 
-end968:
+end1128:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -17013,7 +19753,1312 @@ end968:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock966
+	JNZ    rowblock1126
+	VZEROUPPER
+	RET
+
+// func gemmConv1x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv1x1_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1136:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1137:
+	TESTQ        BX, BX
+	JZ           end1138
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1140
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1139
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	JMP          kstart1141
+
+cinit1140:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMASKMOVPS (SI), Y15, Y0
+	JMP        kstart1141
+
+zero1139:
+	VXORPS Y0, Y0, Y0
+
+kstart1141:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1142:
+	TESTQ        R8, R8
+	JZ           kdone1143
+	MOVLQSX      (DI), R9
+	VMASKMOVPS   (R10)(R9*4), Y15, Y1
+	VBROADCASTSS (SI), Y2
+	VFMADD231PS  Y1, Y2, Y0
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1142
+
+kdone1143:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1144
+	MOVQ         CX, SI
+	VMASKMOVPS   Y0, Y15, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R10), Y3
+	VMULPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+
+nobn1144:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1145
+	VXORPS Y1, Y1, Y1
+	VCMPPS $0x06, Y1, Y0, Y4
+	VANDPS Y4, Y0, Y0
+
+norelu1145:
+	MOVQ       DI, SI
+	VMASKMOVPS Y0, Y15, (SI)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000004, DX
+	DECQ       BX
+	JMP        tile1137
+
+end1138:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1136
+	VZEROUPPER
+	RET
+
+// func gemmConv1x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv1x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1146:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1147:
+	TESTQ        BX, BX
+	JZ           end1148
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1150
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1149
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	JMP          kstart1151
+
+cinit1150:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	JMP        kstart1151
+
+zero1149:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart1151:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1152:
+	TESTQ        R8, R8
+	JZ           kdone1153
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y2
+	VMASKMOVPS   (R11)(R9*4), Y15, Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1152
+
+kdone1153:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1154
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMASKMOVPS   Y1, Y15, 32(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y3
+	VBROADCASTSS (R10), Y4
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMULPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+
+nobn1154:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1155
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y5
+	VANDPS Y5, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y5
+	VANDPS Y5, Y1, Y1
+
+norelu1155:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMASKMOVPS Y1, Y15, 32(SI)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000008, DX
+	DECQ       BX
+	JMP        tile1147
+
+end1148:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1146
+	VZEROUPPER
+	RET
+
+// func gemmConv1x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv1x3_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1156:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1157:
+	TESTQ        BX, BX
+	JZ           end1158
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1160
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1159
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	JMP          kstart1161
+
+cinit1160:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMOVUPS    32(SI), Y1
+	VMASKMOVPS 64(SI), Y15, Y2
+	JMP        kstart1161
+
+zero1159:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart1161:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1162:
+	TESTQ        R8, R8
+	JZ           kdone1163
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y3
+	VMOVUPS      (R11)(R9*4), Y4
+	VMASKMOVPS   (R12)(R9*4), Y15, Y5
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS  Y3, Y6, Y0
+	VFMADD231PS  Y4, Y6, Y1
+	VFMADD231PS  Y5, Y6, Y2
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1162
+
+kdone1163:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1164
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y1, 32(SI)
+	VMASKMOVPS   Y2, Y15, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y4
+	VBROADCASTSS (R10), Y5
+	VMULPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+
+nobn1164:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1165
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
+
+norelu1165:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMOVUPS    Y1, 32(SI)
+	VMASKMOVPS Y2, Y15, 64(SI)
+	ADDQ       $0x00000060, CX
+	ADDQ       $0x0000000c, DX
+	DECQ       BX
+	JMP        tile1157
+
+end1158:
+	IMUL3Q $0x00000001, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1156
+	VZEROUPPER
+	RET
+
+// func gemmConv2x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv2x1_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1166:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1167:
+	TESTQ        BX, BX
+	JZ           end1168
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1170
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1169
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	JMP          kstart1171
+
+cinit1170:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMASKMOVPS (SI), Y15, Y0
+	ADDQ       R9, SI
+	VMASKMOVPS (SI), Y15, Y1
+	JMP        kstart1171
+
+zero1169:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart1171:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1172:
+	TESTQ        R8, R8
+	JZ           kdone1173
+	MOVLQSX      (DI), R9
+	VMASKMOVPS   (R10)(R9*4), Y15, Y2
+	VBROADCASTSS (SI), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS (SI)(AX*1), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1172
+
+kdone1173:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1174
+	MOVQ         CX, SI
+	VMASKMOVPS   Y0, Y15, (SI)
+	ADDQ         R9, SI
+	VMASKMOVPS   Y1, Y15, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y3
+	VBROADCASTSS (R10), Y4
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VBROADCASTSS 4(R8), Y3
+	VBROADCASTSS 4(R10), Y4
+	VMULPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+
+nobn1174:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1175
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y5
+	VANDPS Y5, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y5
+	VANDPS Y5, Y1, Y1
+
+norelu1175:
+	MOVQ       DI, SI
+	VMASKMOVPS Y0, Y15, (SI)
+	ADDQ       R9, SI
+	VMASKMOVPS Y1, Y15, (SI)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000004, DX
+	DECQ       BX
+	JMP        tile1167
+
+end1168:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1166
+	VZEROUPPER
+	RET
+
+// func gemmConv2x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv2x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1176:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1177:
+	TESTQ        BX, BX
+	JZ           end1178
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1180
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1179
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(SI), Y2
+	VMOVAPS      Y2, Y3
+	JMP          kstart1181
+
+cinit1180:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y2
+	VMASKMOVPS 32(SI), Y15, Y3
+	JMP        kstart1181
+
+zero1179:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+kstart1181:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1182:
+	TESTQ        R8, R8
+	JZ           kdone1183
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y4
+	VMASKMOVPS   (R11)(R9*4), Y15, Y5
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (SI)(AX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1182
+
+kdone1183:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1184
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMASKMOVPS   Y1, Y15, 32(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y2, (SI)
+	VMASKMOVPS   Y3, Y15, 32(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y5
+	VBROADCASTSS (R10), Y6
+	VMULPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VMULPS       Y5, Y1, Y1
+	VADDPS       Y6, Y1, Y1
+	VBROADCASTSS 4(R8), Y5
+	VBROADCASTSS 4(R10), Y6
+	VMULPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+
+nobn1184:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1185
+	VXORPS Y4, Y4, Y4
+	VCMPPS $0x06, Y4, Y0, Y7
+	VANDPS Y7, Y0, Y0
+	VCMPPS $0x06, Y4, Y1, Y7
+	VANDPS Y7, Y1, Y1
+	VCMPPS $0x06, Y4, Y2, Y7
+	VANDPS Y7, Y2, Y2
+	VCMPPS $0x06, Y4, Y3, Y7
+	VANDPS Y7, Y3, Y3
+
+norelu1185:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMASKMOVPS Y1, Y15, 32(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y2, (SI)
+	VMASKMOVPS Y3, Y15, 32(SI)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000008, DX
+	DECQ       BX
+	JMP        tile1177
+
+end1178:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1176
+	VZEROUPPER
+	RET
+
+// func gemmConv2x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv2x3_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1186:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1187:
+	TESTQ        BX, BX
+	JZ           end1188
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1190
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1189
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(SI), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	JMP          kstart1191
+
+cinit1190:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMOVUPS    32(SI), Y1
+	VMASKMOVPS 64(SI), Y15, Y2
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y3
+	VMOVUPS    32(SI), Y4
+	VMASKMOVPS 64(SI), Y15, Y5
+	JMP        kstart1191
+
+zero1189:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart1191:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1192:
+	TESTQ        R8, R8
+	JZ           kdone1193
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y6
+	VMOVUPS      (R11)(R9*4), Y7
+	VMASKMOVPS   (R12)(R9*4), Y15, Y8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y6, Y9, Y0
+	VFMADD231PS  Y7, Y9, Y1
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (SI)(AX*1), Y9
+	VFMADD231PS  Y6, Y9, Y3
+	VFMADD231PS  Y7, Y9, Y4
+	VFMADD231PS  Y8, Y9, Y5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1192
+
+kdone1193:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1194
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y1, 32(SI)
+	VMASKMOVPS   Y2, Y15, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y3, (SI)
+	VMOVUPS      Y4, 32(SI)
+	VMASKMOVPS   Y5, Y15, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y7
+	VBROADCASTSS (R10), Y8
+	VMULPS       Y7, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y7, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VBROADCASTSS 4(R8), Y7
+	VBROADCASTSS 4(R10), Y8
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VMULPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+
+nobn1194:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1195
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y9
+	VANDPS Y9, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y9
+	VANDPS Y9, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y9
+	VANDPS Y9, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y9
+	VANDPS Y9, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y9
+	VANDPS Y9, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y9
+	VANDPS Y9, Y5, Y5
+
+norelu1195:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMOVUPS    Y1, 32(SI)
+	VMASKMOVPS Y2, Y15, 64(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y3, (SI)
+	VMOVUPS    Y4, 32(SI)
+	VMASKMOVPS Y5, Y15, 64(SI)
+	ADDQ       $0x00000060, CX
+	ADDQ       $0x0000000c, DX
+	DECQ       BX
+	JMP        tile1187
+
+end1188:
+	IMUL3Q $0x00000002, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1186
+	VZEROUPPER
+	RET
+
+// func gemmConv3x1_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv3x1_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1196:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1197:
+	TESTQ        BX, BX
+	JZ           end1198
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1200
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1199
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	VBROADCASTSS 8(SI), Y2
+	JMP          kstart1201
+
+cinit1200:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMASKMOVPS (SI), Y15, Y0
+	ADDQ       R9, SI
+	VMASKMOVPS (SI), Y15, Y1
+	ADDQ       R9, SI
+	VMASKMOVPS (SI), Y15, Y2
+	JMP        kstart1201
+
+zero1199:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart1201:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1202:
+	TESTQ        R8, R8
+	JZ           kdone1203
+	MOVLQSX      (DI), R9
+	VMASKMOVPS   (R10)(R9*4), Y15, Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VBROADCASTSS (SI)(AX*1), Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VBROADCASTSS (SI)(AX*2), Y4
+	VFMADD231PS  Y3, Y4, Y2
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1202
+
+kdone1203:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1204
+	MOVQ         CX, SI
+	VMASKMOVPS   Y0, Y15, (SI)
+	ADDQ         R9, SI
+	VMASKMOVPS   Y1, Y15, (SI)
+	ADDQ         R9, SI
+	VMASKMOVPS   Y2, Y15, (SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y4
+	VBROADCASTSS (R10), Y5
+	VMULPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VBROADCASTSS 4(R8), Y4
+	VBROADCASTSS 4(R10), Y5
+	VMULPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VBROADCASTSS 8(R8), Y4
+	VBROADCASTSS 8(R10), Y5
+	VMULPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+
+nobn1204:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1205
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
+
+norelu1205:
+	MOVQ       DI, SI
+	VMASKMOVPS Y0, Y15, (SI)
+	ADDQ       R9, SI
+	VMASKMOVPS Y1, Y15, (SI)
+	ADDQ       R9, SI
+	VMASKMOVPS Y2, Y15, (SI)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000004, DX
+	DECQ       BX
+	JMP        tile1197
+
+end1198:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1196
+	VZEROUPPER
+	RET
+
+// func gemmConv3x2_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv3x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1206:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1207:
+	TESTQ        BX, BX
+	JZ           end1208
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1210
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1209
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(SI), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(SI), Y4
+	VMOVAPS      Y4, Y5
+	JMP          kstart1211
+
+cinit1210:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y2
+	VMASKMOVPS 32(SI), Y15, Y3
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y4
+	VMASKMOVPS 32(SI), Y15, Y5
+	JMP        kstart1211
+
+zero1209:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart1211:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1212:
+	TESTQ        R8, R8
+	JZ           kdone1213
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y6
+	VMASKMOVPS   (R11)(R9*4), Y15, Y7
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (SI)(AX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (SI)(AX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1212
+
+kdone1213:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1214
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMASKMOVPS   Y1, Y15, 32(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y2, (SI)
+	VMASKMOVPS   Y3, Y15, 32(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y4, (SI)
+	VMASKMOVPS   Y5, Y15, 32(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y7
+	VBROADCASTSS (R10), Y8
+	VMULPS       Y7, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VBROADCASTSS 4(R8), Y7
+	VBROADCASTSS 4(R10), Y8
+	VMULPS       Y7, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VBROADCASTSS 8(R8), Y7
+	VBROADCASTSS 8(R10), Y8
+	VMULPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+
+nobn1214:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1215
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y9
+	VANDPS Y9, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y9
+	VANDPS Y9, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y9
+	VANDPS Y9, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y9
+	VANDPS Y9, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y9
+	VANDPS Y9, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y9
+	VANDPS Y9, Y5, Y5
+
+norelu1215:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMASKMOVPS Y1, Y15, 32(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y2, (SI)
+	VMASKMOVPS Y3, Y15, 32(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y4, (SI)
+	VMASKMOVPS Y5, Y15, 32(SI)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000008, DX
+	DECQ       BX
+	JMP        tile1207
+
+end1208:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1206
+	VZEROUPPER
+	RET
+
+// func gemmConv3x3_256(c *float32, ldc int, a *float32, rs int, b *float32, offs *int32, cols *int32, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmConv3x3_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	SHLQ    $0x02, AX
+
+rowblock1216:
+	MOVQ c+0(FP), CX
+	MOVQ cols+48(FP), DX
+	MOVQ nt+80(FP), BX
+
+tile1217:
+	TESTQ        BX, BX
+	JZ           end1218
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1220
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1219
+	MOVQ         bias+56(FP), SI
+	VBROADCASTSS (SI), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(SI), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(SI), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	JMP          kstart1221
+
+cinit1220:
+	MOVQ       ldc+8(FP), R9
+	SHLQ       $0x02, R9
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	VMOVUPS    32(SI), Y1
+	VMASKMOVPS 64(SI), Y15, Y2
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y3
+	VMOVUPS    32(SI), Y4
+	VMASKMOVPS 64(SI), Y15, Y5
+	ADDQ       R9, SI
+	VMOVUPS    (SI), Y6
+	VMOVUPS    32(SI), Y7
+	VMASKMOVPS 64(SI), Y15, Y8
+	JMP        kstart1221
+
+zero1219:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+kstart1221:
+	MOVQ    b+32(FP), R9
+	MOVLQSX (DX), R10
+	LEAQ    (R9)(R10*4), R10
+	MOVLQSX 4(DX), R11
+	LEAQ    (R9)(R11*4), R11
+	MOVLQSX 8(DX), R12
+	LEAQ    (R9)(R12*4), R12
+	MOVQ    a+16(FP), SI
+	MOVQ    offs+40(FP), DI
+	MOVQ    k+64(FP), R8
+
+k1222:
+	TESTQ        R8, R8
+	JZ           kdone1223
+	MOVLQSX      (DI), R9
+	VMOVUPS      (R10)(R9*4), Y9
+	VMOVUPS      (R11)(R9*4), Y10
+	VMASKMOVPS   (R12)(R9*4), Y15, Y11
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  Y9, Y12, Y0
+	VFMADD231PS  Y10, Y12, Y1
+	VFMADD231PS  Y11, Y12, Y2
+	VBROADCASTSS (SI)(AX*1), Y12
+	VFMADD231PS  Y9, Y12, Y3
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (SI)(AX*2), Y12
+	VFMADD231PS  Y9, Y12, Y6
+	VFMADD231PS  Y10, Y12, Y7
+	VFMADD231PS  Y11, Y12, Y8
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JMP          k1222
+
+kdone1223:
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         CX, DI
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1224
+	MOVQ         CX, SI
+	VMOVUPS      Y0, (SI)
+	VMOVUPS      Y1, 32(SI)
+	VMASKMOVPS   Y2, Y15, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y3, (SI)
+	VMOVUPS      Y4, 32(SI)
+	VMASKMOVPS   Y5, Y15, 64(SI)
+	ADDQ         R9, SI
+	VMOVUPS      Y6, (SI)
+	VMOVUPS      Y7, 32(SI)
+	VMASKMOVPS   Y8, Y15, 64(SI)
+	MOVQ         c2+104(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         CX, DI
+	MOVQ         scale+112(FP), R8
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R8), Y10
+	VBROADCASTSS (R10), Y11
+	VMULPS       Y10, Y0, Y0
+	VADDPS       Y11, Y0, Y0
+	VMULPS       Y10, Y1, Y1
+	VADDPS       Y11, Y1, Y1
+	VMULPS       Y10, Y2, Y2
+	VADDPS       Y11, Y2, Y2
+	VBROADCASTSS 4(R8), Y10
+	VBROADCASTSS 4(R10), Y11
+	VMULPS       Y10, Y3, Y3
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VMULPS       Y10, Y5, Y5
+	VADDPS       Y11, Y5, Y5
+	VBROADCASTSS 8(R8), Y10
+	VBROADCASTSS 8(R10), Y11
+	VMULPS       Y10, Y6, Y6
+	VADDPS       Y11, Y6, Y6
+	VMULPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y10, Y8, Y8
+	VADDPS       Y11, Y8, Y8
+
+nobn1224:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1225
+	VXORPS Y9, Y9, Y9
+	VCMPPS $0x06, Y9, Y0, Y12
+	VANDPS Y12, Y0, Y0
+	VCMPPS $0x06, Y9, Y1, Y12
+	VANDPS Y12, Y1, Y1
+	VCMPPS $0x06, Y9, Y2, Y12
+	VANDPS Y12, Y2, Y2
+	VCMPPS $0x06, Y9, Y3, Y12
+	VANDPS Y12, Y3, Y3
+	VCMPPS $0x06, Y9, Y4, Y12
+	VANDPS Y12, Y4, Y4
+	VCMPPS $0x06, Y9, Y5, Y12
+	VANDPS Y12, Y5, Y5
+	VCMPPS $0x06, Y9, Y6, Y12
+	VANDPS Y12, Y6, Y6
+	VCMPPS $0x06, Y9, Y7, Y12
+	VANDPS Y12, Y7, Y7
+	VCMPPS $0x06, Y9, Y8, Y12
+	VANDPS Y12, Y8, Y8
+
+norelu1225:
+	MOVQ       DI, SI
+	VMOVUPS    Y0, (SI)
+	VMOVUPS    Y1, 32(SI)
+	VMASKMOVPS Y2, Y15, 64(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y3, (SI)
+	VMOVUPS    Y4, 32(SI)
+	VMASKMOVPS Y5, Y15, 64(SI)
+	ADDQ       R9, SI
+	VMOVUPS    Y6, (SI)
+	VMOVUPS    Y7, 32(SI)
+	VMASKMOVPS Y8, Y15, 64(SI)
+	ADDQ       $0x00000060, CX
+	ADDQ       $0x0000000c, DX
+	DECQ       BX
+	JMP        tile1217
+
+end1218:
+	IMUL3Q $0x00000003, AX, SI
+	ADDQ   SI, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, SI
+	ADDQ   SI, c+0(FP)
+	ADDQ   SI, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1216
 	VZEROUPPER
 	RET
 
@@ -17033,9 +21078,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock976:
+gemvblock1226:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest977
+	JLT    gemvrest1227
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -17050,9 +21095,9 @@ gemvblock976:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk980:
+gemvk1230:
 	TESTQ       R11, R11
-	JZ          gemvtail981
+	JZ          gemvtail1231
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -17066,11 +21111,11 @@ gemvk980:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk980
+	JMP         gemvk1230
 
-gemvtail981:
+gemvtail1231:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone982
+	JZ          gemvkdone1232
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -17089,7 +21134,7 @@ gemvtail981:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone982:
+gemvkdone1232:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -17118,45 +21163,45 @@ gemvkdone982:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias983
+	JZ            gemvnobias1233
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias983:
+gemvnobias1233:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock976
+	JMP     gemvblock1226
 
-gemvrest977:
-gemvrestloop978:
+gemvrest1227:
+gemvrestloop1228:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend979
+	JLE    gemvend1229
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk984:
+gemvk1234:
 	TESTQ       R11, R11
-	JZ          gemvtail985
+	JZ          gemvtail1235
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk984
+	JMP         gemvk1234
 
-gemvtail985:
+gemvtail1235:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone986
+	JZ          gemvkdone1236
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone986:
+gemvkdone1236:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -17164,18 +21209,18 @@ gemvkdone986:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias987
+	JZ            gemvnobias1237
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias987:
+gemvnobias1237:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop978
+	JMP    gemvrestloop1228
 
-gemvend979:
+gemvend1229:
 	VZEROUPPER
 	RET
 
@@ -17195,9 +21240,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow988:
+gemvrow1238:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend989
+	JLE    gemvrowend1239
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -17216,9 +21261,9 @@ gemvrow988:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU990:
+loopU1240:
 	CMPQ        R8, R9
-	JAE         loop1991
+	JAE         loop11241
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -17236,24 +21281,24 @@ loopU990:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU990
+	JMP         loopU1240
 
-loop1991:
+loop11241:
 	CMPQ        R8, R10
-	JAE         tail993
+	JAE         tail1243
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1991
+	JMP         loop11241
 
-tail993:
+tail1243:
 	CMPQ        R8, R11
-	JAE         done992
+	JAE         done1242
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done992:
+done1242:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -17268,18 +21313,18 @@ done992:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias994
+	JZ            gemvnobias1244
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias994:
+gemvnobias1244:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow988
+	JMP    gemvrow1238
 
-gemvrowend989:
+gemvrowend1239:
 	VZEROUPPER
 	RET
 
@@ -17300,9 +21345,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock995:
+gemvblock1245:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest996
+	JLT    gemvrest1246
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17317,9 +21362,9 @@ gemvblock995:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk999:
+gemvk1249:
 	TESTQ       R11, R11
-	JZ          gemvtail1000
+	JZ          gemvtail1250
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -17333,11 +21378,11 @@ gemvk999:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk999
+	JMP         gemvk1249
 
-gemvtail1000:
+gemvtail1250:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1001
+	JZ          gemvkdone1251
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -17356,7 +21401,7 @@ gemvtail1000:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1001:
+gemvkdone1251:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -17381,62 +21426,62 @@ gemvkdone1001:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1002
+	JZ           gemvnobias1252
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1002:
+gemvnobias1252:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock995
+	JMP     gemvblock1245
 
-gemvrest996:
-gemvrestloop997:
+gemvrest1246:
+gemvrestloop1247:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend998
+	JLE    gemvend1248
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1003:
+gemvk1253:
 	TESTQ       R11, R11
-	JZ          gemvtail1004
+	JZ          gemvtail1254
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1003
+	JMP         gemvk1253
 
-gemvtail1004:
+gemvtail1254:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1005
+	JZ          gemvkdone1255
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1005:
+gemvkdone1255:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1006
+	JZ           gemvnobias1256
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1006:
+gemvnobias1256:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop997
+	JMP    gemvrestloop1247
 
-gemvend998:
+gemvend1248:
 	VZEROUPPER
 	RET
 
@@ -17457,9 +21502,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1007:
+gemvrow1257:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1008
+	JLE    gemvrowend1258
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17478,9 +21523,9 @@ gemvrow1007:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1009:
+loopU1259:
 	CMPQ        R8, R9
-	JAE         loop11010
+	JAE         loop11260
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -17498,24 +21543,24 @@ loopU1009:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1009
+	JMP         loopU1259
 
-loop11010:
+loop11260:
 	CMPQ        R8, R10
-	JAE         tail1012
+	JAE         tail1262
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11010
+	JMP         loop11260
 
-tail1012:
+tail1262:
 	CMPQ        R8, R11
-	JAE         done1011
+	JAE         done1261
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1011:
+done1261:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -17528,17 +21573,17 @@ done1011:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1013
+	JZ           gemvnobias1263
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1013:
+gemvnobias1263:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1007
+	JMP    gemvrow1257
 
-gemvrowend1008:
+gemvrowend1258:
 	VZEROUPPER
 	RET

@@ -1102,6 +1102,7 @@ func main() {
 				l.gemmXN(mr, nv)
 			}
 		}
+		l.gemmConvKernels()
 	}
 	gemvAll()
 	Generate()

@@ -539,6 +539,18 @@ var Tensors = []runtime.Tensor{{
 	Size:   10,
 }}
 
+// offs0 is conv1's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs0 = runtime.ConvOffsets(3, 3, 3, 1, 1, 1156, 34)
+
+// offs3 is stack1.conv1's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs3 = runtime.ConvOffsets(16, 3, 3, 1, 1, 1156, 34)
+
+// offs6 is stack1.conv2's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs6 = runtime.ConvOffsets(16, 3, 3, 1, 1, 1156, 34)
+
+// offs13 is stack2.conv2's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs13 = runtime.ConvOffsets(32, 3, 3, 1, 1, 324, 18)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 480
 
@@ -632,6 +644,7 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	a0     [BatchChunk][16384]float32 // output
+	xp0    [3][34][34]float32         // zero-padded input of the implicit GEMM (forward pass)
 	cols0  [27][1024]float32          // im2col of one sample's padded input (batched pass)
 	dcols0 [27][1024]float32          // dL/dcols of one sample (batched pass)
 	gwt0   [432]float32               // one sample's dL/dW (batched pass)
@@ -646,6 +659,7 @@ type Model struct {
 	a2 [BatchChunk][16384]float32 // output
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	a3     [BatchChunk][16384]float32 // output
+	xp3    [16][34][34]float32        // zero-padded input of the implicit GEMM (forward pass)
 	cols3  [144][1024]float32         // im2col of one sample's padded input (batched pass)
 	dcols3 [144][1024]float32         // dL/dcols of one sample (batched pass)
 	gwt3   [2304]float32              // one sample's dL/dW (batched pass)
@@ -660,6 +674,7 @@ type Model struct {
 	a5 [BatchChunk][16384]float32 // output
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	a6     [BatchChunk][16384]float32 // output
+	xp6    [16][34][34]float32        // zero-padded input of the implicit GEMM (forward pass)
 	cols6  [144][1024]float32         // im2col of one sample's padded input (batched pass)
 	dcols6 [144][1024]float32         // dL/dcols of one sample (batched pass)
 	gwt6   [2304]float32              // one sample's dL/dW (batched pass)
@@ -691,6 +706,7 @@ type Model struct {
 	a12 [BatchChunk][8192]float32 // output
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	a13     [BatchChunk][8192]float32 // output
+	xp13    [32][18][18]float32       // zero-padded input of the implicit GEMM (forward pass)
 	cols13  [288][256]float32         // im2col of one sample's padded input (batched pass)
 	dcols13 [288][256]float32         // dL/dcols of one sample (batched pass)
 	gwt13   [9216]float32             // one sample's dL/dW (batched pass)
@@ -849,23 +865,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		xf := m.x[row][:]
-		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-		for c := 0; c < 3; c++ {
-			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-		}
+		xs := unsafe.Slice(&m.xp0[0][0][0], 3468)
+		runtime.CopyPlanes32(unsafe.Slice(&m.xp0[0][1][1], 3398), 1156, 34, unsafe.Slice(&m.x[row][0], 3072), 1024, 32, 3, 32, 32)
 		if m.training {
-			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			runtime.GemmConvBias32(m.a0[row][:], w, xs, offs0, m.Params.Conv1Bias[:], Conv1Filters, Conv1OutH, Conv1OutW, 34)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			runtime.GemmConvBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, xs, offs0, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1OutH, Conv1OutW, 34)
 		}
 	}
 
@@ -923,23 +928,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		xf := m.a2[row][:]
-		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-		}
+		xs := unsafe.Slice(&m.xp3[0][0][0], 18496)
+		runtime.CopyPlanes32(unsafe.Slice(&m.xp3[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a2[row][0], 16384), 1024, 32, 16, 32, 32)
 		if m.training {
-			runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			runtime.GemmConvBias32(m.a3[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 34)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			runtime.GemmConvBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 34)
 		}
 	}
 
@@ -997,23 +991,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		xf := m.a5[row][:]
-		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-		}
+		xs := unsafe.Slice(&m.xp6[0][0][0], 18496)
+		runtime.CopyPlanes32(unsafe.Slice(&m.xp6[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a5[row][0], 16384), 1024, 32, 16, 32, 32)
 		if m.training {
-			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			runtime.GemmConvBias32(m.a6[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 34)
 		} else {
-			runtime.GemmNNBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			runtime.GemmConvBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 34)
 		}
 	}
 
@@ -1151,23 +1134,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		xf := m.a12[row][:]
-		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
-			runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
-			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
-		}
+		xs := unsafe.Slice(&m.xp13[0][0][0], 10368)
+		runtime.CopyPlanes32(unsafe.Slice(&m.xp13[0][1][1], 10330), 324, 18, unsafe.Slice(&m.a12[row][0], 8192), 256, 16, 32, 16, 16)
 		if m.training {
-			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			runtime.GemmConvBias32(m.a13[row][:], w, xs, offs13, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2OutH, Stack2Conv2OutW, 18)
 		} else {
-			runtime.GemmNNBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			runtime.GemmConvBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, xs, offs13, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2OutH, Stack2Conv2OutW, 18)
 		}
 	}
 
@@ -1496,23 +1468,12 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.x[row][:]
-			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			xs := unsafe.Slice(&m.xp0[0][0][0], 3468)
+			runtime.CopyPlanes32(unsafe.Slice(&m.xp0[0][1][1], 3398), 1156, 34, unsafe.Slice(&m.x[row][0], 3072), 1024, 32, 3, 32, 32)
 			if m.training {
-				runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+				runtime.GemmConvBias32(m.a0[row][:], w, xs, offs0, m.Params.Conv1Bias[:], Conv1Filters, Conv1OutH, Conv1OutW, 34)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+				runtime.GemmConvBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, xs, offs0, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1OutH, Conv1OutW, 34)
 			}
 		}
 	}
@@ -1572,23 +1533,12 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.a2[row][:]
-			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			xs := unsafe.Slice(&m.xp3[0][0][0], 18496)
+			runtime.CopyPlanes32(unsafe.Slice(&m.xp3[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a2[row][0], 16384), 1024, 32, 16, 32, 32)
 			if m.training {
-				runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+				runtime.GemmConvBias32(m.a3[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 34)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+				runtime.GemmConvBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 34)
 			}
 		}
 	}
@@ -1648,23 +1598,12 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.a5[row][:]
-			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			xs := unsafe.Slice(&m.xp6[0][0][0], 18496)
+			runtime.CopyPlanes32(unsafe.Slice(&m.xp6[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a5[row][0], 16384), 1024, 32, 16, 32, 32)
 			if m.training {
-				runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+				runtime.GemmConvBias32(m.a6[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 34)
 			} else {
-				runtime.GemmNNBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+				runtime.GemmConvBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 34)
 			}
 		}
 	}
@@ -1806,23 +1745,12 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.a12[row][:]
-			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
-				runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
-				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
-			}
+			xs := unsafe.Slice(&m.xp13[0][0][0], 10368)
+			runtime.CopyPlanes32(unsafe.Slice(&m.xp13[0][1][1], 10330), 324, 18, unsafe.Slice(&m.a12[row][0], 8192), 256, 16, 32, 16, 16)
 			if m.training {
-				runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+				runtime.GemmConvBias32(m.a13[row][:], w, xs, offs13, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2OutH, Stack2Conv2OutW, 18)
 			} else {
-				runtime.GemmNNBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+				runtime.GemmConvBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, xs, offs13, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2OutH, Stack2Conv2OutW, 18)
 			}
 		}
 	}

@@ -19,149 +19,149 @@ import (
 // Sizes of the network. Every loop bound and array length below is one of these.
 const (
 	// InputSize is the number of elements of an Input.
-	InputSize = 192
+	InputSize = 384
 	// OutputSize is the number of elements of an Output.
 	OutputSize = 3
 	// NumParams is the number of trainable parameters.
-	NumParams = 1023
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
+	NumParams = 1041
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	Conv1InC       = 3
 	Conv1InH       = 8
-	Conv1InW       = 8
+	Conv1InW       = 16
 	Conv1Filters   = 2
 	Conv1KH        = 3
 	Conv1KW        = 3
 	Conv1OutH      = 8
-	Conv1OutW      = 8
-	Conv1Patch     = 27 // (C/G)·KH·KW: inputs of one output element
-	Conv1Positions = 64 // OutH·OutW: output elements of one filter
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
-	Bn1Channels  = 2  // channels of bn1
-	Bn1Positions = 64 // positions per channel of a sample of bn1
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
+	Conv1OutW      = 16
+	Conv1Patch     = 27  // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 128 // OutH·OutW: output elements of one filter
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
+	Bn1Channels  = 2   // channels of bn1
+	Bn1Positions = 128 // positions per channel of a sample of bn1
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	Stack1Conv1InC       = 2
 	Stack1Conv1InH       = 8
-	Stack1Conv1InW       = 8
+	Stack1Conv1InW       = 16
 	Stack1Conv1Filters   = 2
 	Stack1Conv1KH        = 3
 	Stack1Conv1KW        = 3
 	Stack1Conv1OutH      = 8
-	Stack1Conv1OutW      = 8
-	Stack1Conv1Patch     = 18 // (C/G)·KH·KW: inputs of one output element
-	Stack1Conv1Positions = 64 // OutH·OutW: output elements of one filter
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
-	Stack1Bn1Channels  = 2  // channels of stack1.bn1
-	Stack1Bn1Positions = 64 // positions per channel of a sample of stack1.bn1
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
+	Stack1Conv1OutW      = 16
+	Stack1Conv1Patch     = 18  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv1Positions = 128 // OutH·OutW: output elements of one filter
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
+	Stack1Bn1Channels  = 2   // channels of stack1.bn1
+	Stack1Bn1Positions = 128 // positions per channel of a sample of stack1.bn1
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	Stack1Conv2InC       = 2
 	Stack1Conv2InH       = 8
-	Stack1Conv2InW       = 8
+	Stack1Conv2InW       = 16
 	Stack1Conv2Filters   = 2
 	Stack1Conv2KH        = 3
 	Stack1Conv2KW        = 3
 	Stack1Conv2OutH      = 8
-	Stack1Conv2OutW      = 8
-	Stack1Conv2Patch     = 18 // (C/G)·KH·KW: inputs of one output element
-	Stack1Conv2Positions = 64 // OutH·OutW: output elements of one filter
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
-	Stack1Bn2Channels  = 2  // channels of stack1.bn2
-	Stack1Bn2Positions = 64 // positions per channel of a sample of stack1.bn2
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
+	Stack1Conv2OutW      = 16
+	Stack1Conv2Patch     = 18  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv2Positions = 128 // OutH·OutW: output elements of one filter
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
+	Stack1Bn2Channels  = 2   // channels of stack1.bn2
+	Stack1Bn2Positions = 128 // positions per channel of a sample of stack1.bn2
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
 	Stack2Conv1InC       = 2
 	Stack2Conv1InH       = 8
-	Stack2Conv1InW       = 8
+	Stack2Conv1InW       = 16
 	Stack2Conv1Filters   = 4
 	Stack2Conv1KH        = 3
 	Stack2Conv1KW        = 3
 	Stack2Conv1OutH      = 4
-	Stack2Conv1OutW      = 4
+	Stack2Conv1OutW      = 8
 	Stack2Conv1Patch     = 18 // (C/G)·KH·KW: inputs of one output element
-	Stack2Conv1Positions = 16 // OutH·OutW: output elements of one filter
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
+	Stack2Conv1Positions = 32 // OutH·OutW: output elements of one filter
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	Stack2Bn1Channels  = 4  // channels of stack2.bn1
-	Stack2Bn1Positions = 16 // positions per channel of a sample of stack2.bn1
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
+	Stack2Bn1Positions = 32 // positions per channel of a sample of stack2.bn1
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	Stack2Conv2InC       = 4
 	Stack2Conv2InH       = 4
-	Stack2Conv2InW       = 4
+	Stack2Conv2InW       = 8
 	Stack2Conv2Filters   = 4
 	Stack2Conv2KH        = 3
 	Stack2Conv2KW        = 3
 	Stack2Conv2OutH      = 4
-	Stack2Conv2OutW      = 4
+	Stack2Conv2OutW      = 8
 	Stack2Conv2Patch     = 36 // (C/G)·KH·KW: inputs of one output element
-	Stack2Conv2Positions = 16 // OutH·OutW: output elements of one filter
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
+	Stack2Conv2Positions = 32 // OutH·OutW: output elements of one filter
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	Stack2Bn2Channels  = 4  // channels of stack2.bn2
-	Stack2Bn2Positions = 16 // positions per channel of a sample of stack2.bn2
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
+	Stack2Bn2Positions = 32 // positions per channel of a sample of stack2.bn2
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	Stack2ShortcutInC       = 2
 	Stack2ShortcutInH       = 8
-	Stack2ShortcutInW       = 8
+	Stack2ShortcutInW       = 16
 	Stack2ShortcutFilters   = 4
 	Stack2ShortcutKH        = 1
 	Stack2ShortcutKW        = 1
 	Stack2ShortcutOutH      = 4
-	Stack2ShortcutOutW      = 4
+	Stack2ShortcutOutW      = 8
 	Stack2ShortcutPatch     = 2  // (C/G)·KH·KW: inputs of one output element
-	Stack2ShortcutPositions = 16 // OutH·OutW: output elements of one filter
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
+	Stack2ShortcutPositions = 32 // OutH·OutW: output elements of one filter
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
 	Stack3Conv1InC       = 4
 	Stack3Conv1InH       = 4
-	Stack3Conv1InW       = 4
+	Stack3Conv1InW       = 8
 	Stack3Conv1Filters   = 6
 	Stack3Conv1KH        = 3
 	Stack3Conv1KW        = 3
 	Stack3Conv1OutH      = 2
-	Stack3Conv1OutW      = 2
+	Stack3Conv1OutW      = 4
 	Stack3Conv1Patch     = 36 // (C/G)·KH·KW: inputs of one output element
-	Stack3Conv1Positions = 4  // OutH·OutW: output elements of one filter
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
+	Stack3Conv1Positions = 8  // OutH·OutW: output elements of one filter
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	Stack3Bn1Channels  = 6 // channels of stack3.bn1
-	Stack3Bn1Positions = 4 // positions per channel of a sample of stack3.bn1
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
+	Stack3Bn1Positions = 8 // positions per channel of a sample of stack3.bn1
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	Stack3Conv2InC       = 6
 	Stack3Conv2InH       = 2
-	Stack3Conv2InW       = 2
+	Stack3Conv2InW       = 4
 	Stack3Conv2Filters   = 6
 	Stack3Conv2KH        = 3
 	Stack3Conv2KW        = 3
 	Stack3Conv2OutH      = 2
-	Stack3Conv2OutW      = 2
+	Stack3Conv2OutW      = 4
 	Stack3Conv2Patch     = 54 // (C/G)·KH·KW: inputs of one output element
-	Stack3Conv2Positions = 4  // OutH·OutW: output elements of one filter
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
+	Stack3Conv2Positions = 8  // OutH·OutW: output elements of one filter
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	Stack3Bn2Channels  = 6 // channels of stack3.bn2
-	Stack3Bn2Positions = 4 // positions per channel of a sample of stack3.bn2
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
+	Stack3Bn2Positions = 8 // positions per channel of a sample of stack3.bn2
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	Stack3ShortcutInC       = 4
 	Stack3ShortcutInH       = 4
-	Stack3ShortcutInW       = 4
+	Stack3ShortcutInW       = 8
 	Stack3ShortcutFilters   = 6
 	Stack3ShortcutKH        = 1
 	Stack3ShortcutKW        = 1
 	Stack3ShortcutOutH      = 2
-	Stack3ShortcutOutW      = 2
+	Stack3ShortcutOutW      = 4
 	Stack3ShortcutPatch     = 4 // (C/G)·KH·KW: inputs of one output element
-	Stack3ShortcutPositions = 4 // OutH·OutW: output elements of one filter
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
+	Stack3ShortcutPositions = 8 // OutH·OutW: output elements of one filter
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
 	PoolInC  = 6
 	PoolInH  = 2
-	PoolInW  = 2
+	PoolInW  = 4
 	PoolKH   = 2
 	PoolKW   = 2
 	PoolOutH = 1
-	PoolOutW = 1
-	// fc (dense [6]→[3]), spec line 36
-	FcIn  = 6 // inputs of fc
-	FcOut = 3 // units of fc
+	PoolOutW = 2
+	// fc (dense [12]→[3]), spec line 39
+	FcIn  = 12 // inputs of fc
+	FcOut = 3  // units of fc
 )
 
 // The runtime this file was generated for; a mismatch is a compile error.
 var _ = [1]struct{}{}[runtime.APIVersion-1]
 
-// Input is one sample entering the network, shape [3 8 8].
-type Input = [3][8][8]float64
+// Input is one sample entering the network, shape [3 8 16].
+type Input = [3][8][16]float64
 
 // Output is what the network returns for one sample, shape [3].
 type Output = [3]float64
@@ -257,7 +257,7 @@ type Params struct {
 	Stack3ShortcutWeight [Stack3ShortcutFilters][Stack3ShortcutInC][Stack3ShortcutKH][Stack3ShortcutKW]float64
 	// Stack3ShortcutBias is "stack3.shortcut.bias", shape [6].
 	Stack3ShortcutBias [Stack3ShortcutFilters]float64
-	// FcWeight is "fc.weight", shape [3 6].
+	// FcWeight is "fc.weight", shape [3 12].
 	FcWeight [FcOut][FcIn]float64
 	// FcBias is "fc.bias", shape [3].
 	FcBias [FcOut]float64
@@ -523,21 +523,30 @@ var Tensors = []runtime.Tensor{{
 	Shape:  []int{6},
 	Size:   6,
 }, {
-	FanIn:  6,
+	FanIn:  12,
 	FanOut: 3,
 	Name:   "fc.weight",
 	Offset: 1002,
-	Shape:  []int{3, 6},
-	Size:   18,
+	Shape:  []int{3, 12},
+	Size:   36,
 }, {
 	Bias:   true,
-	FanIn:  6,
+	FanIn:  12,
 	FanOut: 3,
 	Name:   "fc.bias",
-	Offset: 1020,
+	Offset: 1038,
 	Shape:  []int{3},
 	Size:   3,
 }}
+
+// offs0 is conv1's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs0 = runtime.ConvOffsets(3, 3, 3, 1, 1, 180, 18)
+
+// offs3 is stack1.conv1's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs3 = runtime.ConvOffsets(2, 3, 3, 1, 1, 180, 18)
+
+// offs6 is stack1.conv2's offsets of its patch rows into the padded input (runtime.GemmConv).
+var offs6 = runtime.ConvOffsets(2, 3, 3, 1, 1, 180, 18)
 
 // NumState is the number of non-trainable state values (see State).
 const NumState = 52
@@ -630,141 +639,144 @@ type Model struct {
 	rng      runtime.RNG                    // dropout masks
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
-	a0     [BatchChunk][128]float64 // output
-	cols0  [27][64]float64          // im2col of one sample's padded input (batched pass)
-	dcols0 [27][64]float64          // dL/dcols of one sample (batched pass)
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
+	a0     [BatchChunk][256]float64 // output
+	xp0    [3][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
+	cols0  [27][128]float64         // im2col of one sample's padded input (batched pass)
+	dcols0 [27][128]float64         // dL/dcols of one sample (batched pass)
 	gwt0   [54]float64              // one sample's dL/dW (batched pass)
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
-	a1     [BatchChunk][128]float64 // output
-	xhat1  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
+	a1     [BatchChunk][256]float64 // output
+	xhat1  [BatchChunk][256]float64 // normalised input x̂ (training mode)
 	inv1   [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	mean1  [2]float64               // running mean per channel of the last inference-mode pass
 	scale1 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [2]float64               // β − running_mean·scale per channel (inference mode)
-	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
-	a2 [BatchChunk][128]float64 // output
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
-	a3     [BatchChunk][128]float64 // output
-	cols3  [18][64]float64          // im2col of one sample's padded input (batched pass)
-	dcols3 [18][64]float64          // dL/dcols of one sample (batched pass)
+	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
+	a2 [BatchChunk][256]float64 // output
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
+	a3     [BatchChunk][256]float64 // output
+	xp3    [2][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
+	cols3  [18][128]float64         // im2col of one sample's padded input (batched pass)
+	dcols3 [18][128]float64         // dL/dcols of one sample (batched pass)
 	gwt3   [36]float64              // one sample's dL/dW (batched pass)
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
-	a4     [BatchChunk][128]float64 // output
-	xhat4  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
+	a4     [BatchChunk][256]float64 // output
+	xhat4  [BatchChunk][256]float64 // normalised input x̂ (training mode)
 	inv4   [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	mean4  [2]float64               // running mean per channel of the last inference-mode pass
 	scale4 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [2]float64               // β − running_mean·scale per channel (inference mode)
-	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
-	a5 [BatchChunk][128]float64 // output
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
-	a6     [BatchChunk][128]float64 // output
-	cols6  [18][64]float64          // im2col of one sample's padded input (batched pass)
-	dcols6 [18][64]float64          // dL/dcols of one sample (batched pass)
+	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
+	a5 [BatchChunk][256]float64 // output
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
+	a6     [BatchChunk][256]float64 // output
+	xp6    [2][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
+	cols6  [18][128]float64         // im2col of one sample's padded input (batched pass)
+	dcols6 [18][128]float64         // dL/dcols of one sample (batched pass)
 	gwt6   [36]float64              // one sample's dL/dW (batched pass)
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
-	a7     [BatchChunk][128]float64 // output
-	xhat7  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
+	a7     [BatchChunk][256]float64 // output
+	xhat7  [BatchChunk][256]float64 // normalised input x̂ (training mode)
 	inv7   [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	mean7  [2]float64               // running mean per channel of the last inference-mode pass
 	scale7 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [2]float64               // β − running_mean·scale per channel (inference mode)
-	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
-	a8 [BatchChunk][128]float64 // output
-	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
-	a9 [BatchChunk][128]float64 // output
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
-	a10     [BatchChunk][64]float64 // output
-	dxp10   [2][9][9]float64        // dL/d(padded input)
-	cols10  [18][16]float64         // im2col of one sample's padded input (batched pass)
-	dcols10 [18][16]float64         // dL/dcols of one sample (batched pass)
-	gwt10   [72]float64             // one sample's dL/dW (batched pass)
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
-	a11     [BatchChunk][64]float64 // output
-	xhat11  [BatchChunk][64]float64 // normalised input x̂ (training mode)
-	inv11   [4]float64              // 1/√(σ² + eps) per channel of the last batch
-	mean11  [4]float64              // running mean per channel of the last inference-mode pass
-	scale11 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
-	shift11 [4]float64              // β − running_mean·scale per channel (inference mode)
-	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
-	a12 [BatchChunk][64]float64 // output
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
-	a13     [BatchChunk][64]float64 // output
-	cols13  [36][16]float64         // im2col of one sample's padded input (batched pass)
-	dcols13 [36][16]float64         // dL/dcols of one sample (batched pass)
-	gwt13   [144]float64            // one sample's dL/dW (batched pass)
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
-	a14     [BatchChunk][64]float64 // output
-	xhat14  [BatchChunk][64]float64 // normalised input x̂ (training mode)
-	inv14   [4]float64              // 1/√(σ² + eps) per channel of the last batch
-	mean14  [4]float64              // running mean per channel of the last inference-mode pass
-	scale14 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
-	shift14 [4]float64              // β − running_mean·scale per channel (inference mode)
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
-	a15     [BatchChunk][64]float64 // output
-	cols15  [2][16]float64          // im2col of one sample's padded input (batched pass)
-	dcols15 [2][16]float64          // dL/dcols of one sample (batched pass)
-	gwt15   [8]float64              // one sample's dL/dW (batched pass)
-	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
-	a16 [BatchChunk][64]float64 // output
-	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
-	a17 [BatchChunk][64]float64 // output
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
-	a18     [BatchChunk][24]float64 // output
-	dxp18   [4][5][5]float64        // dL/d(padded input)
-	cols18  [36][4]float64          // im2col of one sample's padded input (batched pass)
-	dcols18 [36][4]float64          // dL/dcols of one sample (batched pass)
+	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
+	a8 [BatchChunk][256]float64 // output
+	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
+	a9 [BatchChunk][256]float64 // output
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
+	a10     [BatchChunk][128]float64 // output
+	dxp10   [2][9][17]float64        // dL/d(padded input)
+	cols10  [18][32]float64          // im2col of one sample's padded input (batched pass)
+	dcols10 [18][32]float64          // dL/dcols of one sample (batched pass)
+	gwt10   [72]float64              // one sample's dL/dW (batched pass)
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
+	a11     [BatchChunk][128]float64 // output
+	xhat11  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv11   [4]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean11  [4]float64               // running mean per channel of the last inference-mode pass
+	scale11 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift11 [4]float64               // β − running_mean·scale per channel (inference mode)
+	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
+	a12 [BatchChunk][128]float64 // output
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
+	a13     [BatchChunk][128]float64 // output
+	cols13  [36][32]float64          // im2col of one sample's padded input (batched pass)
+	dcols13 [36][32]float64          // dL/dcols of one sample (batched pass)
+	gwt13   [144]float64             // one sample's dL/dW (batched pass)
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
+	a14     [BatchChunk][128]float64 // output
+	xhat14  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv14   [4]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean14  [4]float64               // running mean per channel of the last inference-mode pass
+	scale14 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift14 [4]float64               // β − running_mean·scale per channel (inference mode)
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
+	a15     [BatchChunk][128]float64 // output
+	cols15  [2][32]float64           // im2col of one sample's padded input (batched pass)
+	dcols15 [2][32]float64           // dL/dcols of one sample (batched pass)
+	gwt15   [8]float64               // one sample's dL/dW (batched pass)
+	// stack2.add (add [4 4 8]→[4 4 8]), spec line 27
+	a16 [BatchChunk][128]float64 // output
+	// stack2.out (relu [4 4 8]→[4 4 8]), spec line 28
+	a17 [BatchChunk][128]float64 // output
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
+	a18     [BatchChunk][48]float64 // output
+	dxp18   [4][5][9]float64        // dL/d(padded input)
+	cols18  [36][8]float64          // im2col of one sample's padded input (batched pass)
+	dcols18 [36][8]float64          // dL/dcols of one sample (batched pass)
 	gwt18   [216]float64            // one sample's dL/dW (batched pass)
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
-	a19     [BatchChunk][24]float64 // output
-	xhat19  [BatchChunk][24]float64 // normalised input x̂ (training mode)
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
+	a19     [BatchChunk][48]float64 // output
+	xhat19  [BatchChunk][48]float64 // normalised input x̂ (training mode)
 	inv19   [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	mean19  [6]float64              // running mean per channel of the last inference-mode pass
 	scale19 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [6]float64              // β − running_mean·scale per channel (inference mode)
-	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
-	a20 [BatchChunk][24]float64 // output
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
-	a21     [BatchChunk][24]float64 // output
-	cols21  [54][4]float64          // im2col of one sample's padded input (batched pass)
-	dcols21 [54][4]float64          // dL/dcols of one sample (batched pass)
+	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
+	a20 [BatchChunk][48]float64 // output
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
+	a21     [BatchChunk][48]float64 // output
+	cols21  [54][8]float64          // im2col of one sample's padded input (batched pass)
+	dcols21 [54][8]float64          // dL/dcols of one sample (batched pass)
 	gwt21   [324]float64            // one sample's dL/dW (batched pass)
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
-	a22     [BatchChunk][24]float64 // output
-	xhat22  [BatchChunk][24]float64 // normalised input x̂ (training mode)
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
+	a22     [BatchChunk][48]float64 // output
+	xhat22  [BatchChunk][48]float64 // normalised input x̂ (training mode)
 	inv22   [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	mean22  [6]float64              // running mean per channel of the last inference-mode pass
 	scale22 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [6]float64              // β − running_mean·scale per channel (inference mode)
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
-	a23     [BatchChunk][24]float64 // output
-	cols23  [4][4]float64           // im2col of one sample's padded input (batched pass)
-	dcols23 [4][4]float64           // dL/dcols of one sample (batched pass)
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
+	a23     [BatchChunk][48]float64 // output
+	cols23  [4][8]float64           // im2col of one sample's padded input (batched pass)
+	dcols23 [4][8]float64           // dL/dcols of one sample (batched pass)
 	gwt23   [24]float64             // one sample's dL/dW (batched pass)
-	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
-	a24 [BatchChunk][24]float64 // output
-	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
-	a25 [BatchChunk][24]float64 // output
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
-	a26 [BatchChunk][6]float64 // output
-	// fc (dense [6]→[3]), spec line 36
+	// stack3.add (add [6 2 4]→[6 2 4]), spec line 35
+	a24 [BatchChunk][48]float64 // output
+	// layers.25 (relu [6 2 4]→[6 2 4]), spec line 36
+	a25 [BatchChunk][48]float64 // output
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
+	a26 [BatchChunk][12]float64 // output
+	// fc (dense [12]→[3]), spec line 39
 	a28 [BatchChunk][3]float64 // output
 
 	// Gradient buffers: the backward pass needs each only from the step that
 	// writes it to the step that reads it, so buffers of one size whose
 	// lifetimes do not overlap share a field.
 	d28   [BatchChunk][3]float64   // dL/doutput of fc
-	d26   [BatchChunk][6]float64   // dL/doutput of pool
-	d25   [BatchChunk][24]float64  // shared: dL/doutput of layers.25, stack3.bn2, layers.20 and stack3.conv1
-	d24   [BatchChunk][24]float64  // shared: dL/doutput of stack3.add, stack3.conv2 and stack3.bn1
-	d23   [BatchChunk][24]float64  // dL/doutput of stack3.shortcut
-	e23_0 [BatchChunk][64]float64  // shared: dL/doutput of stack2.bn2, layers.12 and stack2.conv1; dL/d(input 0) of stack3.shortcut (fan-out of stack2.out)
-	d17   [BatchChunk][64]float64  // shared: dL/doutput of stack2.out, stack2.shortcut, stack2.conv2 and stack2.bn1
-	d16   [BatchChunk][64]float64  // dL/doutput of stack2.add
-	e15_0 [BatchChunk][128]float64 // shared: dL/doutput of stack1.bn2, layers.5, stack1.conv1 and bn1; dL/d(input 0) of stack2.shortcut (fan-out of stack1.out)
-	d9    [BatchChunk][128]float64 // shared: dL/doutput of stack1.out and conv1; dL/d(input 0) of stack1.add (fan-out of relu1)
-	d8    [BatchChunk][128]float64 // shared: dL/doutput of stack1.add, stack1.conv2, stack1.bn1 and relu1
+	d26   [BatchChunk][12]float64  // dL/doutput of pool
+	d25   [BatchChunk][48]float64  // shared: dL/doutput of layers.25, stack3.bn2, layers.20 and stack3.conv1
+	d24   [BatchChunk][48]float64  // shared: dL/doutput of stack3.add, stack3.conv2 and stack3.bn1
+	d23   [BatchChunk][48]float64  // dL/doutput of stack3.shortcut
+	e23_0 [BatchChunk][128]float64 // shared: dL/doutput of stack2.bn2, layers.12 and stack2.conv1; dL/d(input 0) of stack3.shortcut (fan-out of stack2.out)
+	d17   [BatchChunk][128]float64 // shared: dL/doutput of stack2.out, stack2.shortcut, stack2.conv2 and stack2.bn1
+	d16   [BatchChunk][128]float64 // dL/doutput of stack2.add
+	e15_0 [BatchChunk][256]float64 // shared: dL/doutput of stack1.bn2, layers.5, stack1.conv1 and bn1; dL/d(input 0) of stack2.shortcut (fan-out of stack1.out)
+	d9    [BatchChunk][256]float64 // shared: dL/doutput of stack1.out and conv1; dL/d(input 0) of stack1.add (fan-out of relu1)
+	d8    [BatchChunk][256]float64 // shared: dL/doutput of stack1.add, stack1.conv2, stack1.bn1 and relu1
 }
 
 // New returns a Model whose parameters are initialised with he_normal (seed 1)
@@ -836,7 +848,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	const row = 0
 	m.x[row] = *inputFlat(x)
 
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
@@ -849,27 +861,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale1[c], m.shift1[c] = s, b-mean*s
 			}
 		}
-		xf := m.x[row][:]
-		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-		for c := 0; c < 3; c++ {
-			runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-		}
+		xs := unsafe.Slice(&m.xp0[0][0][0], 540)
+		runtime.CopyPlanes64(unsafe.Slice(&m.xp0[0][1][1], 502), 180, 18, unsafe.Slice(&m.x[row][0], 384), 128, 16, 3, 8, 16)
 		if m.training {
-			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			runtime.GemmConvBias64(m.a0[row][:], w, xs, offs0, m.Params.Conv1Bias[:], Conv1Filters, Conv1OutH, Conv1OutW, 18)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			runtime.GemmConvBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, xs, offs0, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1OutH, Conv1OutW, 18)
 		}
 	}
 
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
@@ -903,14 +904,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
+	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
 	{
 		if m.training {
 			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
 		}
 	}
 
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
@@ -923,27 +924,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale4[c], m.shift4[c] = s, b-mean*s
 			}
 		}
-		xf := m.a2[row][:]
-		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-		}
+		xs := unsafe.Slice(&m.xp3[0][0][0], 360)
+		runtime.CopyPlanes64(unsafe.Slice(&m.xp3[0][1][1], 322), 180, 18, unsafe.Slice(&m.a2[row][0], 256), 128, 16, 2, 8, 16)
 		if m.training {
-			runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			runtime.GemmConvBias64(m.a3[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 18)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			runtime.GemmConvBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 18)
 		}
 	}
 
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
 		if m.training {
 			cnt := float64(1 * Stack1Bn1Positions)
@@ -977,14 +967,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
+	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
 	{
 		if m.training {
 			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
 		}
 	}
 
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
@@ -997,27 +987,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale7[c], m.shift7[c] = s, b-mean*s
 			}
 		}
-		xf := m.a5[row][:]
-		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-		}
+		xs := unsafe.Slice(&m.xp6[0][0][0], 360)
+		runtime.CopyPlanes64(unsafe.Slice(&m.xp6[0][1][1], 322), 180, 18, unsafe.Slice(&m.a5[row][0], 256), 128, 16, 2, 8, 16)
 		if m.training {
-			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			runtime.GemmConvBias64(m.a6[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 18)
 		} else {
-			runtime.GemmNNBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			runtime.GemmConvBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 18)
 		}
 	}
 
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
 		if m.training {
 			cnt := float64(1 * Stack1Bn2Positions)
@@ -1051,7 +1030,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
+	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
 	{
 		y := &m.a8[row]
 		x0 := &m.a2[row]
@@ -1059,12 +1038,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
+	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
 	{
 		runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
 	}
 
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
@@ -1080,15 +1059,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*144+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+16:], 4, xf[c*64+1:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+32:], 4, xf[c*64+2:], 16, 2, 4, 3)
-			runtime.CopyRows64(cf[c*144+48:], 4, xf[c*64+8:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+64:], 4, xf[c*64+9:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+80:], 4, xf[c*64+10:], 16, 2, 4, 3)
-			runtime.CopyRows64(cf[c*144+96:], 4, xf[c*64+16:], 16, 2, 3, 4)
-			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
-			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
+			runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
+			runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
+			runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
+			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
+			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
 		}
 		if m.training {
 			runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
@@ -1097,7 +1076,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
 		if m.training {
 			cnt := float64(1 * Stack2Bn1Positions)
@@ -1131,14 +1110,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
+	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
 	{
 		if m.training {
 			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
 		}
 	}
 
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
@@ -1154,15 +1133,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*144+5:], 4, xf[c*16+0:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+20:], 4, xf[c*16+0:], 4, 1, 3, 4)
-			runtime.CopyRows64(cf[c*144+36:], 4, xf[c*16+1:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+49:], 4, xf[c*16+0:], 4, 1, 4, 3)
-			runtime.CopyRows64(cf[c*144+64:], 4, xf[c*16+0:], 4, 1, 4, 4)
-			runtime.CopyRows64(cf[c*144+80:], 4, xf[c*16+1:], 4, 1, 4, 3)
-			runtime.CopyRows64(cf[c*144+97:], 4, xf[c*16+4:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
-			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
+			runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
+			runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
+			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
+			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
+			runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
+			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
 		}
 		if m.training {
 			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
@@ -1171,7 +1150,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
 		if m.training {
 			cnt := float64(1 * Stack2Bn2Positions)
@@ -1205,18 +1184,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	{
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*16+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
+			runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
 		}
 		runtime.GemmNNBias64(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 	}
 
-	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
+	// stack2.add (add [4 4 8]→[4 4 8]), spec line 27
 	{
 		y := &m.a16[row]
 		x0 := &m.a15[row]
@@ -1224,12 +1203,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
+	// stack2.out (relu [4 4 8]→[4 4 8]), spec line 28
 	{
 		runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
 	}
 
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
@@ -1245,15 +1224,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*36+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+4:], 2, xf[c*16+1:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+8:], 2, xf[c*16+2:], 8, 2, 2, 1)
-			runtime.CopyRows64(cf[c*36+12:], 2, xf[c*16+4:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+16:], 2, xf[c*16+5:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+20:], 2, xf[c*16+6:], 8, 2, 2, 1)
-			runtime.CopyRows64(cf[c*36+24:], 2, xf[c*16+8:], 8, 2, 1, 2)
-			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
-			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
+			runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
+			runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
+			runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
+			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
+			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
 		}
 		if m.training {
 			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
@@ -1262,7 +1241,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
 		if m.training {
 			cnt := float64(1 * Stack3Bn1Positions)
@@ -1296,14 +1275,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
+	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
 	{
 		if m.training {
 			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
 		}
 	}
 
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
@@ -1319,15 +1298,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 		for c := 0; c < 6; c++ {
-			runtime.CopyRows64(cf[c*36+3:], 2, xf[c*4+0:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+6:], 2, xf[c*4+0:], 2, 1, 1, 2)
-			runtime.CopyRows64(cf[c*36+10:], 2, xf[c*4+1:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+13:], 2, xf[c*4+0:], 2, 1, 2, 1)
-			runtime.CopyRows64(cf[c*36+16:], 2, xf[c*4+0:], 2, 1, 2, 2)
-			runtime.CopyRows64(cf[c*36+20:], 2, xf[c*4+1:], 2, 1, 2, 1)
-			runtime.CopyRows64(cf[c*36+25:], 2, xf[c*4+2:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
-			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
+			runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
+			runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
+			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
+			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
+			runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
+			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
 		}
 		if m.training {
 			runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
@@ -1336,7 +1315,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
 		if m.training {
 			cnt := float64(1 * Stack3Bn2Positions)
@@ -1370,18 +1349,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	{
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*4+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
+			runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
 		}
 		runtime.GemmNNBias64(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 	}
 
-	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
+	// stack3.add (add [6 2 4]→[6 2 4]), spec line 35
 	{
 		y := &m.a24[row]
 		x0 := &m.a23[row]
@@ -1389,15 +1368,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
+	// layers.25 (relu [6 2 4]→[6 2 4]), spec line 36
 	{
 		runtime.ReluForward64(m.a24[row][:], m.a25[row][:])
 	}
 
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
 	{
-		x := (*[6][2][2]float64)(unsafe.Pointer(&m.a25[row]))
-		y := (*[6][1][1]float64)(unsafe.Pointer(&m.a26[row]))
+		x := (*[6][2][4]float64)(unsafe.Pointer(&m.a25[row]))
+		y := (*[6][1][2]float64)(unsafe.Pointer(&m.a26[row]))
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
@@ -1415,15 +1394,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 
-	// fc (dense [6]→[3]), spec line 36
+	// fc (dense [12]→[3]), spec line 39
 	{
 		w := &m.Params.FcWeight
 		x := &m.a26[row]
 		z := &m.a28[row]
 		{
-			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + w[0][2]*x[2] + w[0][3]*x[3] + w[0][4]*x[4] + w[0][5]*x[5] + m.Params.FcBias[0]
-			z[1] = w[1][0]*x[0] + w[1][1]*x[1] + w[1][2]*x[2] + w[1][3]*x[3] + w[1][4]*x[4] + w[1][5]*x[5] + m.Params.FcBias[1]
-			z[2] = w[2][0]*x[0] + w[2][1]*x[1] + w[2][2]*x[2] + w[2][3]*x[3] + w[2][4]*x[4] + w[2][5]*x[5] + m.Params.FcBias[2]
+			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + w[0][2]*x[2] + w[0][3]*x[3] + w[0][4]*x[4] + w[0][5]*x[5] + w[0][6]*x[6] + w[0][7]*x[7] + w[0][8]*x[8] + w[0][9]*x[9] + w[0][10]*x[10] + w[0][11]*x[11] + m.Params.FcBias[0]
+			z[1] = w[1][0]*x[0] + w[1][1]*x[1] + w[1][2]*x[2] + w[1][3]*x[3] + w[1][4]*x[4] + w[1][5]*x[5] + w[1][6]*x[6] + w[1][7]*x[7] + w[1][8]*x[8] + w[1][9]*x[9] + w[1][10]*x[10] + w[1][11]*x[11] + m.Params.FcBias[1]
+			z[2] = w[2][0]*x[0] + w[2][1]*x[1] + w[2][2]*x[2] + w[2][3]*x[3] + w[2][4]*x[4] + w[2][5]*x[5] + w[2][6]*x[6] + w[2][7]*x[7] + w[2][8]*x[8] + w[2][9]*x[9] + w[2][10]*x[10] + w[2][11]*x[11] + m.Params.FcBias[2]
 		}
 	}
 	return &m.a28[row]
@@ -1491,7 +1470,7 @@ func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
@@ -1505,28 +1484,17 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.x[row][:]
-			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-			}
+			xs := unsafe.Slice(&m.xp0[0][0][0], 540)
+			runtime.CopyPlanes64(unsafe.Slice(&m.xp0[0][1][1], 502), 180, 18, unsafe.Slice(&m.x[row][0], 384), 128, 16, 3, 8, 16)
 			if m.training {
-				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+				runtime.GemmConvBias64(m.a0[row][:], w, xs, offs0, m.Params.Conv1Bias[:], Conv1Filters, Conv1OutH, Conv1OutW, 18)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+				runtime.GemmConvBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, xs, offs0, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1OutH, Conv1OutW, 18)
 			}
 		}
 	}
 
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
@@ -1560,14 +1528,14 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
+	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
 	for row := 0; row < nb; row++ {
 		if m.training {
 			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
 		}
 	}
 
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
@@ -1581,28 +1549,17 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.a2[row][:]
-			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-			}
+			xs := unsafe.Slice(&m.xp3[0][0][0], 360)
+			runtime.CopyPlanes64(unsafe.Slice(&m.xp3[0][1][1], 322), 180, 18, unsafe.Slice(&m.a2[row][0], 256), 128, 16, 2, 8, 16)
 			if m.training {
-				runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+				runtime.GemmConvBias64(m.a3[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 18)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+				runtime.GemmConvBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, xs, offs3, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1OutH, Stack1Conv1OutW, 18)
 			}
 		}
 	}
 
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
 		if m.training {
 			cnt := float64(nb * Stack1Bn1Positions)
@@ -1636,14 +1593,14 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
+	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
 	for row := 0; row < nb; row++ {
 		if m.training {
 			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
 		}
 	}
 
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
@@ -1657,28 +1614,17 @@ func (m *Model) forwardBatch(nb int) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			xf := m.a5[row][:]
-			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-			}
+			xs := unsafe.Slice(&m.xp6[0][0][0], 360)
+			runtime.CopyPlanes64(unsafe.Slice(&m.xp6[0][1][1], 322), 180, 18, unsafe.Slice(&m.a5[row][0], 256), 128, 16, 2, 8, 16)
 			if m.training {
-				runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+				runtime.GemmConvBias64(m.a6[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 18)
 			} else {
-				runtime.GemmNNBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+				runtime.GemmConvBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, xs, offs6, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2OutH, Stack1Conv2OutW, 18)
 			}
 		}
 	}
 
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
 		if m.training {
 			cnt := float64(nb * Stack1Bn2Positions)
@@ -1712,7 +1658,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
+	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
 	for row := 0; row < nb; row++ {
 		y := &m.a8[row]
 		x0 := &m.a2[row]
@@ -1720,12 +1666,12 @@ func (m *Model) forwardBatch(nb int) {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
+	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
 	}
 
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
@@ -1742,15 +1688,15 @@ func (m *Model) forwardBatch(nb int) {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*144+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+16:], 4, xf[c*64+1:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+32:], 4, xf[c*64+2:], 16, 2, 4, 3)
-				runtime.CopyRows64(cf[c*144+48:], 4, xf[c*64+8:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+64:], 4, xf[c*64+9:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+80:], 4, xf[c*64+10:], 16, 2, 4, 3)
-				runtime.CopyRows64(cf[c*144+96:], 4, xf[c*64+16:], 16, 2, 3, 4)
-				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
-				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
+				runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
+				runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
+				runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
+				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
+				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
 			}
 			if m.training {
 				runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
@@ -1760,7 +1706,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
 		if m.training {
 			cnt := float64(nb * Stack2Bn1Positions)
@@ -1794,14 +1740,14 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
+	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
 	for row := 0; row < nb; row++ {
 		if m.training {
 			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
 		}
 	}
 
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
@@ -1818,15 +1764,15 @@ func (m *Model) forwardBatch(nb int) {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*144+5:], 4, xf[c*16+0:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+20:], 4, xf[c*16+0:], 4, 1, 3, 4)
-				runtime.CopyRows64(cf[c*144+36:], 4, xf[c*16+1:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+49:], 4, xf[c*16+0:], 4, 1, 4, 3)
-				runtime.CopyRows64(cf[c*144+64:], 4, xf[c*16+0:], 4, 1, 4, 4)
-				runtime.CopyRows64(cf[c*144+80:], 4, xf[c*16+1:], 4, 1, 4, 3)
-				runtime.CopyRows64(cf[c*144+97:], 4, xf[c*16+4:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
-				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
+				runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
+				runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
+				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
+				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
+				runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
+				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
 			}
 			if m.training {
 				runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
@@ -1836,7 +1782,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
 		if m.training {
 			cnt := float64(nb * Stack2Bn2Positions)
@@ -1870,20 +1816,20 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	{
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*16+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
+				runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
 			}
 			runtime.GemmNNBias64(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 		}
 	}
 
-	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
+	// stack2.add (add [4 4 8]→[4 4 8]), spec line 27
 	for row := 0; row < nb; row++ {
 		y := &m.a16[row]
 		x0 := &m.a15[row]
@@ -1891,12 +1837,12 @@ func (m *Model) forwardBatch(nb int) {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
+	// stack2.out (relu [4 4 8]→[4 4 8]), spec line 28
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
 	}
 
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
@@ -1913,15 +1859,15 @@ func (m *Model) forwardBatch(nb int) {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*36+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+4:], 2, xf[c*16+1:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+8:], 2, xf[c*16+2:], 8, 2, 2, 1)
-				runtime.CopyRows64(cf[c*36+12:], 2, xf[c*16+4:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+16:], 2, xf[c*16+5:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+20:], 2, xf[c*16+6:], 8, 2, 2, 1)
-				runtime.CopyRows64(cf[c*36+24:], 2, xf[c*16+8:], 8, 2, 1, 2)
-				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
-				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
+				runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
+				runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
+				runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
+				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
+				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
 			}
 			if m.training {
 				runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
@@ -1931,7 +1877,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
 		if m.training {
 			cnt := float64(nb * Stack3Bn1Positions)
@@ -1965,14 +1911,14 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
+	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
 	for row := 0; row < nb; row++ {
 		if m.training {
 			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
 		}
 	}
 
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
@@ -1989,15 +1935,15 @@ func (m *Model) forwardBatch(nb int) {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 			for c := 0; c < 6; c++ {
-				runtime.CopyRows64(cf[c*36+3:], 2, xf[c*4+0:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+6:], 2, xf[c*4+0:], 2, 1, 1, 2)
-				runtime.CopyRows64(cf[c*36+10:], 2, xf[c*4+1:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+13:], 2, xf[c*4+0:], 2, 1, 2, 1)
-				runtime.CopyRows64(cf[c*36+16:], 2, xf[c*4+0:], 2, 1, 2, 2)
-				runtime.CopyRows64(cf[c*36+20:], 2, xf[c*4+1:], 2, 1, 2, 1)
-				runtime.CopyRows64(cf[c*36+25:], 2, xf[c*4+2:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
-				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
+				runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
+				runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
+				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
+				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
+				runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
+				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
 			}
 			if m.training {
 				runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
@@ -2007,7 +1953,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
 		if m.training {
 			cnt := float64(nb * Stack3Bn2Positions)
@@ -2041,20 +1987,20 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	{
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*4+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
+				runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
 			}
 			runtime.GemmNNBias64(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 		}
 	}
 
-	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
+	// stack3.add (add [6 2 4]→[6 2 4]), spec line 35
 	for row := 0; row < nb; row++ {
 		y := &m.a24[row]
 		x0 := &m.a23[row]
@@ -2062,15 +2008,15 @@ func (m *Model) forwardBatch(nb int) {
 		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
-	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
+	// layers.25 (relu [6 2 4]→[6 2 4]), spec line 36
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward64(m.a24[row][:], m.a25[row][:])
 	}
 
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
 	for row := 0; row < nb; row++ {
-		x := (*[6][2][2]float64)(unsafe.Pointer(&m.a25[row]))
-		y := (*[6][1][1]float64)(unsafe.Pointer(&m.a26[row]))
+		x := (*[6][2][4]float64)(unsafe.Pointer(&m.a25[row]))
+		y := (*[6][1][2]float64)(unsafe.Pointer(&m.a26[row]))
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
@@ -2088,7 +2034,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// fc (dense [6]→[3]), spec line 36
+	// fc (dense [12]→[3]), spec line 39
 	{
 		w := &m.Params.FcWeight
 		runtime.GemmNT64(unsafe.Slice(&m.a28[0][0], nb*FcOut), unsafe.Slice(&m.a26[0][0], nb*FcIn), unsafe.Slice(&w[0][0], FcOut*FcIn), m.Params.FcBias[:], nb, FcOut, FcIn)
@@ -2151,7 +2097,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// fc (dense [6]→[3]), spec line 36
+	// fc (dense [12]→[3]), spec line 39
 	{
 		dz := unsafe.Slice(&m.d28[0][0], nb*FcOut)
 		for r := 0; r < nb; r++ {
@@ -2165,12 +2111,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		runtime.GemmNN64(unsafe.Slice(&m.d26[0][0], nb*FcIn), dz, unsafe.Slice(&w[0][0], FcOut*FcIn), nb, FcIn, FcOut)
 	}
 
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
 	{
 		for row := 0; row < nb; row++ {
-			m.d25[row] = [24]float64{}
-			dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
-			y := (*[6][1][1]float64)(unsafe.Pointer(&m.d26[row]))
+			m.d25[row] = [48]float64{}
+			dx := (*[6][2][4]float64)(unsafe.Pointer(&m.d25[row]))
+			y := (*[6][1][2]float64)(unsafe.Pointer(&m.d26[row]))
 			for c := range y {
 				for oh := range y[c] {
 					for ow := range y[c][oh] {
@@ -2188,7 +2134,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
+	// layers.25 (relu [6 2 4]→[6 2 4]), spec line 36
 	{
 		for row := 0; row < nb; row++ {
 			m.d24[row] = m.d25[row]
@@ -2196,7 +2142,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
+	// stack3.add (add [6 2 4]→[6 2 4]), spec line 35
 	{
 		for row := 0; row < nb; row++ {
 			m.d23[row] = m.d24[row]
@@ -2204,7 +2150,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	{
 		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
@@ -2212,7 +2158,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*4+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
+				runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
 			}
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
@@ -2224,12 +2170,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 			runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dcols := &m.dcols23
-			dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
-			*dxp = [4][4][4]float64{}
+			dxp := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
+			*dxp = [4][4][8]float64{}
 			for ki := range dcols {
 				c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
 				for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-					dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+					dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
 					d := (*[Stack3ShortcutOutW]float64)(dcols[ki][oh*Stack3ShortcutOutW:])
 					for ow, v := range d {
 						dr[ow*2] += v
@@ -2239,7 +2185,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
 		cnt := float64(nb * Stack3Bn2Positions)
 		_ = cnt
@@ -2292,7 +2238,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	{
 		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
@@ -2300,15 +2246,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 			for c := 0; c < 6; c++ {
-				runtime.CopyRows64(cf[c*36+3:], 2, xf[c*4+0:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+6:], 2, xf[c*4+0:], 2, 1, 1, 2)
-				runtime.CopyRows64(cf[c*36+10:], 2, xf[c*4+1:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+13:], 2, xf[c*4+0:], 2, 1, 2, 1)
-				runtime.CopyRows64(cf[c*36+16:], 2, xf[c*4+0:], 2, 1, 2, 2)
-				runtime.CopyRows64(cf[c*36+20:], 2, xf[c*4+1:], 2, 1, 2, 1)
-				runtime.CopyRows64(cf[c*36+25:], 2, xf[c*4+2:], 2, 1, 1, 1)
-				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
-				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
+				runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
+				runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
+				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
+				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
+				runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
+				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
+				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
 			}
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
@@ -2322,36 +2268,36 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dxf := m.d25[row][:]
 			clear(dxf)
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+3:], 2, dxf[c*4+0:], 2, 1, 1)
+				runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+6:], 2, dxf[c*4+0:], 2, 1, 2)
+				runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+10:], 2, dxf[c*4+1:], 2, 1, 1)
+				runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+13:], 2, dxf[c*4+0:], 2, 2, 1)
+				runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+16:], 2, dxf[c*4+0:], 2, 2, 2)
+				runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+20:], 2, dxf[c*4+1:], 2, 2, 1)
+				runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+25:], 2, dxf[c*4+2:], 2, 1, 1)
+				runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+28:], 2, dxf[c*4+2:], 2, 1, 2)
+				runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
 			}
 			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+32:], 2, dxf[c*4+3:], 2, 1, 1)
+				runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
 			}
 		}
 	}
 
-	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
+	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
 	{
 		for row := 0; row < nb; row++ {
 			m.d24[row] = m.d25[row]
@@ -2359,7 +2305,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
 		cnt := float64(nb * Stack3Bn1Positions)
 		_ = cnt
@@ -2412,7 +2358,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
 	{
 		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
@@ -2420,15 +2366,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*36+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+4:], 2, xf[c*16+1:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+8:], 2, xf[c*16+2:], 8, 2, 2, 1)
-				runtime.CopyRows64(cf[c*36+12:], 2, xf[c*16+4:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+16:], 2, xf[c*16+5:], 8, 2, 2, 2)
-				runtime.CopyRows64(cf[c*36+20:], 2, xf[c*16+6:], 8, 2, 2, 1)
-				runtime.CopyRows64(cf[c*36+24:], 2, xf[c*16+8:], 8, 2, 1, 2)
-				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
-				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
+				runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
+				runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
+				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
+				runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
+				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
+				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
 			}
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
@@ -2441,27 +2387,27 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dcols := &m.dcols18
 			dxp := &m.dxp18
-			*dxp = [4][5][5]float64{}
+			*dxp = [4][5][9]float64{}
 			for ki := range dcols {
 				c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
 				for oh := 0; oh < Stack3Conv1OutH; oh++ {
-					dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+					dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
 					d := (*[Stack3Conv1OutW]float64)(dcols[ki][oh*Stack3Conv1OutW:])
 					for ow, v := range d {
 						dr[ow*2] += v
 					}
 				}
 			}
-			dx := (*[4][4][4]float64)(unsafe.Pointer(&m.d17[row]))
+			dx := (*[4][4][8]float64)(unsafe.Pointer(&m.d17[row]))
 			for c := range dx {
 				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
+					dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
 				}
 			}
 		}
 	}
 
-	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
+	// stack2.out (relu [4 4 8]→[4 4 8]), spec line 28
 	{
 		for row := 0; row < nb; row++ {
 			d := &m.d17[row]
@@ -2475,7 +2421,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
+	// stack2.add (add [4 4 8]→[4 4 8]), spec line 27
 	{
 		for row := 0; row < nb; row++ {
 			m.d17[row] = m.d16[row]
@@ -2483,7 +2429,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	{
 		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
@@ -2491,7 +2437,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*16+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
+				runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
 			}
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
@@ -2503,12 +2449,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 			runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dcols := &m.dcols15
-			dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
-			*dxp = [2][8][8]float64{}
+			dxp := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
+			*dxp = [2][8][16]float64{}
 			for ki := range dcols {
 				c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
 				for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-					dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+					dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
 					d := (*[Stack2ShortcutOutW]float64)(dcols[ki][oh*Stack2ShortcutOutW:])
 					for ow, v := range d {
 						dr[ow*2] += v
@@ -2518,7 +2464,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
 		cnt := float64(nb * Stack2Bn2Positions)
 		_ = cnt
@@ -2571,7 +2517,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	{
 		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
@@ -2579,15 +2525,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*144+5:], 4, xf[c*16+0:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+20:], 4, xf[c*16+0:], 4, 1, 3, 4)
-				runtime.CopyRows64(cf[c*144+36:], 4, xf[c*16+1:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+49:], 4, xf[c*16+0:], 4, 1, 4, 3)
-				runtime.CopyRows64(cf[c*144+64:], 4, xf[c*16+0:], 4, 1, 4, 4)
-				runtime.CopyRows64(cf[c*144+80:], 4, xf[c*16+1:], 4, 1, 4, 3)
-				runtime.CopyRows64(cf[c*144+97:], 4, xf[c*16+4:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
-				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
+				runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
+				runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
+				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
+				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
+				runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
+				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
+				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
 			}
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
@@ -2601,36 +2547,36 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dxf := m.e23_0[row][:]
 			clear(dxf)
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+5:], 4, dxf[c*16+0:], 4, 3, 3)
+				runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+20:], 4, dxf[c*16+0:], 4, 3, 4)
+				runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+36:], 4, dxf[c*16+1:], 4, 3, 3)
+				runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+49:], 4, dxf[c*16+0:], 4, 4, 3)
+				runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+64:], 4, dxf[c*16+0:], 4, 4, 4)
+				runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+80:], 4, dxf[c*16+1:], 4, 4, 3)
+				runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+97:], 4, dxf[c*16+4:], 4, 3, 3)
+				runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+112:], 4, dxf[c*16+4:], 4, 3, 4)
+				runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
 			}
 			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*144+128:], 4, dxf[c*16+5:], 4, 3, 3)
+				runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
 			}
 		}
 	}
 
-	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
+	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
 	{
 		for row := 0; row < nb; row++ {
 			m.d17[row] = m.e23_0[row]
@@ -2638,7 +2584,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
 		cnt := float64(nb * Stack2Bn1Positions)
 		_ = cnt
@@ -2691,7 +2637,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
 	{
 		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
@@ -2699,15 +2645,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*144+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+16:], 4, xf[c*64+1:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+32:], 4, xf[c*64+2:], 16, 2, 4, 3)
-				runtime.CopyRows64(cf[c*144+48:], 4, xf[c*64+8:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+64:], 4, xf[c*64+9:], 16, 2, 4, 4)
-				runtime.CopyRows64(cf[c*144+80:], 4, xf[c*64+10:], 16, 2, 4, 3)
-				runtime.CopyRows64(cf[c*144+96:], 4, xf[c*64+16:], 16, 2, 3, 4)
-				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
-				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
+				runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
+				runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
+				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
+				runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
+				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
+				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
 			}
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
@@ -2720,27 +2666,27 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dcols := &m.dcols10
 			dxp := &m.dxp10
-			*dxp = [2][9][9]float64{}
+			*dxp = [2][9][17]float64{}
 			for ki := range dcols {
 				c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
 				for oh := 0; oh < Stack2Conv1OutH; oh++ {
-					dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+					dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
 					d := (*[Stack2Conv1OutW]float64)(dcols[ki][oh*Stack2Conv1OutW:])
 					for ow, v := range d {
 						dr[ow*2] += v
 					}
 				}
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d9[row]))
+			dx := (*[2][8][16]float64)(unsafe.Pointer(&m.d9[row]))
 			for c := range dx {
 				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
+					dx[c][h] = *(*[16]float64)(dxp[c][h][0:])
 				}
 			}
 		}
 	}
 
-	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
+	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
 	{
 		for row := 0; row < nb; row++ {
 			d := &m.d9[row]
@@ -2754,7 +2700,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
+	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
 	{
 		for row := 0; row < nb; row++ {
 			m.d9[row] = m.d8[row]
@@ -2762,7 +2708,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
 		cnt := float64(nb * Stack1Bn2Positions)
 		_ = cnt
@@ -2815,7 +2761,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	{
 		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
@@ -2823,15 +2769,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a5[row][:]
 			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 			}
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
@@ -2845,36 +2791,36 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dxf := m.e15_0[row][:]
 			clear(dxf)
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		}
 	}
 
-	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
+	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
 	{
 		for row := 0; row < nb; row++ {
 			m.d8[row] = m.e15_0[row]
@@ -2882,7 +2828,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
 		cnt := float64(nb * Stack1Bn1Positions)
 		_ = cnt
@@ -2935,7 +2881,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	{
 		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
@@ -2943,15 +2889,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xf := m.a2[row][:]
 			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 			}
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
@@ -2965,36 +2911,36 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			dxf := m.d8[row][:]
 			clear(dxf)
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 			}
 			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		}
 	}
 
-	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
+	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
 	{
 		for row := 0; row < nb; row++ {
 			d := &m.d8[row]
@@ -3008,7 +2954,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
 		cnt := float64(nb * Bn1Positions)
 		_ = cnt
@@ -3061,7 +3007,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	{
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -3070,15 +3016,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-					runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-					runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+					runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+					runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+					runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+					runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+					runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+					runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
@@ -3092,31 +3038,31 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				dxf := m.dx[row][:]
 				clear(dxf)
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+					runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+					runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+					runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 				}
 				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+					runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 				}
 			}
 		} else {
@@ -3125,15 +3071,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-					runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-					runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+					runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+					runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+					runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+					runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+					runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+					runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+					runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
@@ -3163,11 +3109,11 @@ func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
 	const row = 0
 
-	// fc (dense [6]→[3]), spec line 36
+	// fc (dense [12]→[3]), spec line 39
 	{
 		gw := &m.Grads.FcWeight
 		w := &m.Params.FcWeight
-		m.d26[row] = [6]float64{}
+		m.d26[row] = [12]float64{}
 		x := &m.a26[row]
 		dy := &m.d28[row]
 		dx := &m.d26[row]
@@ -3186,6 +3132,18 @@ func (m *Model) backward(needDX bool) {
 			dx[4] += g0 * w[0][4]
 			gw[0][5] += g0 * x[5]
 			dx[5] += g0 * w[0][5]
+			gw[0][6] += g0 * x[6]
+			dx[6] += g0 * w[0][6]
+			gw[0][7] += g0 * x[7]
+			dx[7] += g0 * w[0][7]
+			gw[0][8] += g0 * x[8]
+			dx[8] += g0 * w[0][8]
+			gw[0][9] += g0 * x[9]
+			dx[9] += g0 * w[0][9]
+			gw[0][10] += g0 * x[10]
+			dx[10] += g0 * w[0][10]
+			gw[0][11] += g0 * x[11]
+			dx[11] += g0 * w[0][11]
 			g1 := dy[1]
 			m.Grads.FcBias[1] += g1
 			gw[1][0] += g1 * x[0]
@@ -3200,6 +3158,18 @@ func (m *Model) backward(needDX bool) {
 			dx[4] += g1 * w[1][4]
 			gw[1][5] += g1 * x[5]
 			dx[5] += g1 * w[1][5]
+			gw[1][6] += g1 * x[6]
+			dx[6] += g1 * w[1][6]
+			gw[1][7] += g1 * x[7]
+			dx[7] += g1 * w[1][7]
+			gw[1][8] += g1 * x[8]
+			dx[8] += g1 * w[1][8]
+			gw[1][9] += g1 * x[9]
+			dx[9] += g1 * w[1][9]
+			gw[1][10] += g1 * x[10]
+			dx[10] += g1 * w[1][10]
+			gw[1][11] += g1 * x[11]
+			dx[11] += g1 * w[1][11]
 			g2 := dy[2]
 			m.Grads.FcBias[2] += g2
 			gw[2][0] += g2 * x[0]
@@ -3214,14 +3184,26 @@ func (m *Model) backward(needDX bool) {
 			dx[4] += g2 * w[2][4]
 			gw[2][5] += g2 * x[5]
 			dx[5] += g2 * w[2][5]
+			gw[2][6] += g2 * x[6]
+			dx[6] += g2 * w[2][6]
+			gw[2][7] += g2 * x[7]
+			dx[7] += g2 * w[2][7]
+			gw[2][8] += g2 * x[8]
+			dx[8] += g2 * w[2][8]
+			gw[2][9] += g2 * x[9]
+			dx[9] += g2 * w[2][9]
+			gw[2][10] += g2 * x[10]
+			dx[10] += g2 * w[2][10]
+			gw[2][11] += g2 * x[11]
+			dx[11] += g2 * w[2][11]
 		}
 	}
 
-	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
+	// pool (avgpool2d [6 2 4]→[6 1 2]), spec line 37
 	{
-		m.d25[row] = [24]float64{}
-		dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
-		y := (*[6][1][1]float64)(unsafe.Pointer(&m.d26[row]))
+		m.d25[row] = [48]float64{}
+		dx := (*[6][2][4]float64)(unsafe.Pointer(&m.d25[row]))
+		y := (*[6][1][2]float64)(unsafe.Pointer(&m.d26[row]))
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
@@ -3238,26 +3220,26 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
+	// layers.25 (relu [6 2 4]→[6 2 4]), spec line 36
 	{
 		m.d24[row] = m.d25[row]
 		runtime.ReluBackward64(m.a24[row][:], m.d24[row][:])
 	}
 
-	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
+	// stack3.add (add [6 2 4]→[6 2 4]), spec line 35
 	{
 		m.d23[row] = m.d24[row]
 		m.d25[row] = m.d24[row]
 	}
 
-	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
+	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	{
 		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*4+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
+			runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
 		}
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
@@ -3269,12 +3251,12 @@ func (m *Model) backward(needDX bool) {
 		dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 		runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dcols := &m.dcols23
-		dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
-		*dxp = [4][4][4]float64{}
+		dxp := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
+		*dxp = [4][4][8]float64{}
 		for ki := range dcols {
 			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
 			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-				dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
 				d := (*[Stack3ShortcutOutW]float64)(dcols[ki][oh*Stack3ShortcutOutW:])
 				for ow, v := range d {
 					dr[ow*2] += v
@@ -3283,7 +3265,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
+	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
 		cnt := float64(1 * Stack3Bn2Positions)
 		_ = cnt
@@ -3336,22 +3318,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
+	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	{
 		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 		for c := 0; c < 6; c++ {
-			runtime.CopyRows64(cf[c*36+3:], 2, xf[c*4+0:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+6:], 2, xf[c*4+0:], 2, 1, 1, 2)
-			runtime.CopyRows64(cf[c*36+10:], 2, xf[c*4+1:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+13:], 2, xf[c*4+0:], 2, 1, 2, 1)
-			runtime.CopyRows64(cf[c*36+16:], 2, xf[c*4+0:], 2, 1, 2, 2)
-			runtime.CopyRows64(cf[c*36+20:], 2, xf[c*4+1:], 2, 1, 2, 1)
-			runtime.CopyRows64(cf[c*36+25:], 2, xf[c*4+2:], 2, 1, 1, 1)
-			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
-			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
+			runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
+			runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
+			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
+			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
+			runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
+			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
+			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
 		}
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
@@ -3365,41 +3347,41 @@ func (m *Model) backward(needDX bool) {
 		dxf := m.d25[row][:]
 		clear(dxf)
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+3:], 2, dxf[c*4+0:], 2, 1, 1)
+			runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+6:], 2, dxf[c*4+0:], 2, 1, 2)
+			runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+10:], 2, dxf[c*4+1:], 2, 1, 1)
+			runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+13:], 2, dxf[c*4+0:], 2, 2, 1)
+			runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+16:], 2, dxf[c*4+0:], 2, 2, 2)
+			runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+20:], 2, dxf[c*4+1:], 2, 2, 1)
+			runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+25:], 2, dxf[c*4+2:], 2, 1, 1)
+			runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+28:], 2, dxf[c*4+2:], 2, 1, 2)
+			runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
 		}
 		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*36+32:], 2, dxf[c*4+3:], 2, 1, 1)
+			runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
 		}
 	}
 
-	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
+	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
 	{
 		m.d24[row] = m.d25[row]
 		runtime.ReluBackward64(m.a20[row][:], m.d24[row][:])
 	}
 
-	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
+	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
 		cnt := float64(1 * Stack3Bn1Positions)
 		_ = cnt
@@ -3452,22 +3434,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
+	// stack3.conv1 (conv2d [4 4 8]→[6 2 4]), spec line 29
 	{
 		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*36+0:], 2, xf[c*16+0:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+4:], 2, xf[c*16+1:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+8:], 2, xf[c*16+2:], 8, 2, 2, 1)
-			runtime.CopyRows64(cf[c*36+12:], 2, xf[c*16+4:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+16:], 2, xf[c*16+5:], 8, 2, 2, 2)
-			runtime.CopyRows64(cf[c*36+20:], 2, xf[c*16+6:], 8, 2, 2, 1)
-			runtime.CopyRows64(cf[c*36+24:], 2, xf[c*16+8:], 8, 2, 1, 2)
-			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
-			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
+			runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
+			runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
+			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
+			runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
+			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
+			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
 		}
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
@@ -3480,26 +3462,26 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dcols := &m.dcols18
 		dxp := &m.dxp18
-		*dxp = [4][5][5]float64{}
+		*dxp = [4][5][9]float64{}
 		for ki := range dcols {
 			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
 			for oh := 0; oh < Stack3Conv1OutH; oh++ {
-				dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
 				d := (*[Stack3Conv1OutW]float64)(dcols[ki][oh*Stack3Conv1OutW:])
 				for ow, v := range d {
 					dr[ow*2] += v
 				}
 			}
 		}
-		dx := (*[4][4][4]float64)(unsafe.Pointer(&m.d17[row]))
+		dx := (*[4][4][8]float64)(unsafe.Pointer(&m.d17[row]))
 		for c := range dx {
 			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
+				dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
 			}
 		}
 	}
 
-	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
+	// stack2.out (relu [4 4 8]→[4 4 8]), spec line 28
 	{
 		{
 			d := &m.d17[row]
@@ -3511,20 +3493,20 @@ func (m *Model) backward(needDX bool) {
 		runtime.ReluBackward64(m.a16[row][:], m.d16[row][:])
 	}
 
-	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
+	// stack2.add (add [4 4 8]→[4 4 8]), spec line 27
 	{
 		m.d17[row] = m.d16[row]
 		m.e23_0[row] = m.d16[row]
 	}
 
-	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
+	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	{
 		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*16+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
+			runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
 		}
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
@@ -3536,12 +3518,12 @@ func (m *Model) backward(needDX bool) {
 		dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 		runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dcols := &m.dcols15
-		dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
-		*dxp = [2][8][8]float64{}
+		dxp := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
+		*dxp = [2][8][16]float64{}
 		for ki := range dcols {
 			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
 			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+				dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
 				d := (*[Stack2ShortcutOutW]float64)(dcols[ki][oh*Stack2ShortcutOutW:])
 				for ow, v := range d {
 					dr[ow*2] += v
@@ -3550,7 +3532,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
+	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
 		cnt := float64(1 * Stack2Bn2Positions)
 		_ = cnt
@@ -3603,22 +3585,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
+	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	{
 		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*144+5:], 4, xf[c*16+0:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+20:], 4, xf[c*16+0:], 4, 1, 3, 4)
-			runtime.CopyRows64(cf[c*144+36:], 4, xf[c*16+1:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+49:], 4, xf[c*16+0:], 4, 1, 4, 3)
-			runtime.CopyRows64(cf[c*144+64:], 4, xf[c*16+0:], 4, 1, 4, 4)
-			runtime.CopyRows64(cf[c*144+80:], 4, xf[c*16+1:], 4, 1, 4, 3)
-			runtime.CopyRows64(cf[c*144+97:], 4, xf[c*16+4:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
-			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
+			runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
+			runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
+			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
+			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
+			runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
+			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
+			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
 		}
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
@@ -3632,41 +3614,41 @@ func (m *Model) backward(needDX bool) {
 		dxf := m.e23_0[row][:]
 		clear(dxf)
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+5:], 4, dxf[c*16+0:], 4, 3, 3)
+			runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+20:], 4, dxf[c*16+0:], 4, 3, 4)
+			runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+36:], 4, dxf[c*16+1:], 4, 3, 3)
+			runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+49:], 4, dxf[c*16+0:], 4, 4, 3)
+			runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+64:], 4, dxf[c*16+0:], 4, 4, 4)
+			runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+80:], 4, dxf[c*16+1:], 4, 4, 3)
+			runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+97:], 4, dxf[c*16+4:], 4, 3, 3)
+			runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+112:], 4, dxf[c*16+4:], 4, 3, 4)
+			runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
 		}
 		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*144+128:], 4, dxf[c*16+5:], 4, 3, 3)
+			runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
 		}
 	}
 
-	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
+	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
 	{
 		m.d17[row] = m.e23_0[row]
 		runtime.ReluBackward64(m.a12[row][:], m.d17[row][:])
 	}
 
-	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
+	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
 		cnt := float64(1 * Stack2Bn1Positions)
 		_ = cnt
@@ -3719,22 +3701,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
+	// stack2.conv1 (conv2d [2 8 16]→[4 4 8]), spec line 21
 	{
 		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*144+0:], 4, xf[c*64+0:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+16:], 4, xf[c*64+1:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+32:], 4, xf[c*64+2:], 16, 2, 4, 3)
-			runtime.CopyRows64(cf[c*144+48:], 4, xf[c*64+8:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+64:], 4, xf[c*64+9:], 16, 2, 4, 4)
-			runtime.CopyRows64(cf[c*144+80:], 4, xf[c*64+10:], 16, 2, 4, 3)
-			runtime.CopyRows64(cf[c*144+96:], 4, xf[c*64+16:], 16, 2, 3, 4)
-			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
-			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
+			runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
+			runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
+			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
+			runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
+			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
+			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
 		}
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
@@ -3747,26 +3729,26 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dcols := &m.dcols10
 		dxp := &m.dxp10
-		*dxp = [2][9][9]float64{}
+		*dxp = [2][9][17]float64{}
 		for ki := range dcols {
 			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
 			for oh := 0; oh < Stack2Conv1OutH; oh++ {
-				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+				dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
 				d := (*[Stack2Conv1OutW]float64)(dcols[ki][oh*Stack2Conv1OutW:])
 				for ow, v := range d {
 					dr[ow*2] += v
 				}
 			}
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d9[row]))
+		dx := (*[2][8][16]float64)(unsafe.Pointer(&m.d9[row]))
 		for c := range dx {
 			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
+				dx[c][h] = *(*[16]float64)(dxp[c][h][0:])
 			}
 		}
 	}
 
-	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
+	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
 	{
 		{
 			d := &m.d9[row]
@@ -3778,13 +3760,13 @@ func (m *Model) backward(needDX bool) {
 		runtime.ReluBackward64(m.a8[row][:], m.d8[row][:])
 	}
 
-	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
+	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
 	{
 		m.d9[row] = m.d8[row]
 		m.e15_0[row] = m.d8[row]
 	}
 
-	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
+	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
 		cnt := float64(1 * Stack1Bn2Positions)
 		_ = cnt
@@ -3837,22 +3819,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
+	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	{
 		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		xf := m.a5[row][:]
 		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+			runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+			runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+			runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+			runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+			runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+			runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 		}
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
@@ -3866,41 +3848,41 @@ func (m *Model) backward(needDX bool) {
 		dxf := m.e15_0[row][:]
 		clear(dxf)
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 		}
 	}
 
-	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
+	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
 	{
 		m.d8[row] = m.e15_0[row]
 		runtime.ReluBackward64(m.a5[row][:], m.d8[row][:])
 	}
 
-	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
+	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
 		cnt := float64(1 * Stack1Bn1Positions)
 		_ = cnt
@@ -3953,22 +3935,22 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
+	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	{
 		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		xf := m.a2[row][:]
 		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+			runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+			runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+			runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+			runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+			runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+			runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+			runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 		}
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
@@ -3982,35 +3964,35 @@ func (m *Model) backward(needDX bool) {
 		dxf := m.d8[row][:]
 		clear(dxf)
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 		}
 		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 		}
 	}
 
-	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
+	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
 	{
 		{
 			d := &m.d8[row]
@@ -4022,7 +4004,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.ReluBackward64(m.a2[row][:], m.e15_0[row][:])
 	}
 
-	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
+	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
 		cnt := float64(1 * Bn1Positions)
 		_ = cnt
@@ -4075,7 +4057,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
+	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	{
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -4083,15 +4065,15 @@ func (m *Model) backward(needDX bool) {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
@@ -4105,46 +4087,46 @@ func (m *Model) backward(needDX bool) {
 			dxf := m.dx[row][:]
 			clear(dxf)
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
 			}
 			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows64(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
+				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
+				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
+				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
+				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
+				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
@@ -4239,7 +4221,7 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",
-		Shape: []int{3, 8, 8},
+		Shape: []int{3, 8, 16},
 		Size:  InputSize,
 	}}, opt)
 	report.Tensors = append(report.Tensors, in.Tensors...)
@@ -4286,7 +4268,7 @@ func (m *Model) CheckGradientsBatch(xs []Input, ys []Target, opt runtime.CheckOp
 	for b := range nb {
 		in := runtime.CheckGradients(loss, inputFlat(&xs[b])[:], dx[b*InputSize:(b+1)*InputSize], []runtime.Tensor{{
 			Name:  fmt.Sprintf("input %d", b),
-			Shape: []int{3, 8, 8},
+			Shape: []int{3, 8, 16},
 			Size:  InputSize,
 		}}, opt)
 		report.Tensors = append(report.Tensors, in.Tensors...)
