@@ -220,10 +220,40 @@ func AxpyRows32(a float32, x []float32, xs int, y []float32, ys, rows, n int) {
 	}
 	simdCheckRows("AxpyRows32", "x", len(x), xs, rows, n)
 	simdCheckRows("AxpyRows32", "y", len(y), ys, rows, n)
+	w := 8
 	if simdLevel == simdAVX512 {
-		axpyRows512(a, &x[0], xs, &y[0], ys, rows, n)
-	} else {
-		axpyRows256(a, &x[0], xs, &y[0], ys, rows, n)
+		w = 16
+	}
+	// Rows closer than the vectors that cover one (col2im into an input
+	// gradient plane: rows of OutW in planes W wide) go in k interleaved
+	// passes, rows j, j+k, j+2k, …: a row's load must not overlap the
+	// (masked) store of the row just before it, or it waits for that store
+	// to reach the cache instead of being forwarded — 7.3 ns a row of 10
+	// against 2–3 on the AMD EPYC Zen 5 for rows 14 apart (10 rows, 6
+	// planes: 460 ns interleaved by 1, 200 by 2).
+	if span := (n + w - 1) &^ (w - 1); ys < n || ys >= span || rows == 1 { // overlapping rows keep their order
+		if w == 16 {
+			axpyRows512(a, &x[0], xs, &y[0], ys, rows, n)
+		} else {
+			axpyRows256(a, &x[0], xs, &y[0], ys, rows, n)
+		}
+		return
+	}
+	k := 2
+	for k*ys < (n+w-1)&^(w-1) && k < rows {
+		k++
+	}
+	nr, extra := rows/k, rows%k
+	for j := range k {
+		m := nr
+		if j < extra {
+			m++
+		}
+		if w == 16 {
+			axpyRows512(a, &x[j*xs], k*xs, &y[j*ys], k*ys, m, n)
+		} else {
+			axpyRows256(a, &x[j*xs], k*xs, &y[j*ys], k*ys, m, n)
+		}
 	}
 }
 
