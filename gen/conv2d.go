@@ -211,7 +211,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if convImplicit(g) {
 		fs = append(fs, field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input of the implicit GEMM (forward pass)", scratch: true})
 	}
-	if g.padded {
+	if g.padded && !(convGEMM(g) && col2imDirect(g)) {
 		fs = append(fs, field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
 	}
 	if convGEMM(g) {

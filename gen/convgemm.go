@@ -24,12 +24,14 @@ import (
 //	          A = act(Z)                     (relu with a bias: A = relu(W_g·cols_g + b) in
 //	                                         one runtime.GemmNNBiasRelu, no Z kept; see gemmRelu)
 //	backward: dZ = dA ⊙ act'(Z)              (in place, every row; relu without Z: dA ⊙ [A > 0])
-//	          db[f] += Σ_n dZ[f][n]
+//	          db[f] += Σ_n dZ[f][n]                runtime.SumWide per filter
 //	          T    = dZ_g · cols_gᵀ          runtime.GemmNT into the scratch T [Fg][P] (m=Fg, n=P, k=N)
-//	          dW_g += T
-//	          dcols_g = W_gᵀ · dZ_g           runtime.GemmTN on cleared dcols (m=P, n=N, k=Fg)
-//	          dxp = col2im(dcols): dxp[c, oh·SH+kh·DH, ow·SW+kw·DW] += dcols[(c·KH+kh)·KW+kw][oh·OutW+ow]
-//	          dx  = dxp without its border (written with =)
+//	          dW_g += T                      runtime.Add
+//	          dcols_g = W_gᵀ · dZ_g           runtime.GemmTNSet (m=P, n=N, k=Fg)
+//	          dx = col2im(dcols), stride 1 along rows: dx cleared, then per kernel offset and
+//	               channel one runtime.AxpyRows of the rows that read the plane (col2imRows)
+//	          strided: dxp[c, oh·SH+kh·DH, ow·SW+kw·DW] += dcols[(c·KH+kh)·KW+kw][oh·OutW+ow]
+//	               into the cleared padded plane dxp, and dx = dxp without its border
 //
 // The products run sample by sample over the rows of the chunk (Forward and
 // Backward run the same code for row 0): Z comes out
@@ -134,29 +136,79 @@ func gemmCols(p *plan, n *node, g convGeom) []jen.Code {
 		return []jen.Code{jen.Id("cf").Op(":=").Add(p.buf(n.in)).Index(jen.Empty(), jen.Empty())}
 	}
 	cols, _, _ := gemmNames(n)
-	k, pos := n.GoName, g.ho*g.wo
+	k := n.GoName
 	var calls []jen.Code
-	for kh := 0; kh < g.kh; kh++ {
-		oh0, oh1 := validOut(g.ho, g.sh, kh*g.dh-g.pt, g.h)
-		for kw := 0; kw < g.kw; kw++ {
-			ow0, ow1 := validOut(g.wo, g.sw, kw*g.dw-g.pl, g.w)
-			if oh0 >= oh1 || ow0 >= ow1 {
-				continue // reads padding only: the row stays zero
-			}
-			ih0, iw0 := oh0*g.sh+kh*g.dh-g.pt, ow0*g.sw+kw*g.dw-g.pl
-			calls = append(calls, p.kernel("CopyRows").Call(
-				jen.Id("cf").Index(jen.Id("c").Op("*").Lit(g.kh*g.kw*pos).Op("+").Lit((kh*g.kw+kw)*pos+oh0*g.wo+ow0).Op(":")),
-				jen.Lit(g.wo),
-				jen.Id("xf").Index(jen.Id("c").Op("*").Lit(g.h*g.w).Op("+").Lit(ih0*g.w+iw0).Op(":")),
-				jen.Lit(g.sh*g.w), jen.Lit(g.sw), jen.Lit(oh1-oh0), jen.Lit(ow1-ow0)))
-		}
-	}
+	patchRuns(g, func(col, in, rows, cnt int) {
+		calls = append(calls, p.kernel("CopyRows").Call(
+			jen.Id("cf").Index(jen.Id("c").Op("*").Lit(g.kh*g.kw*g.ho*g.wo).Op("+").Lit(col).Op(":")), jen.Lit(g.wo),
+			jen.Id("xf").Index(jen.Id("c").Op("*").Lit(g.h*g.w).Op("+").Lit(in).Op(":")),
+			jen.Lit(g.sh*g.w), jen.Lit(g.sw), jen.Lit(rows), jen.Lit(cnt)))
+	})
 	return []jen.Code{
 		jen.Id("xf").Op(":=").Add(p.buf(n.in)).Index(jen.Empty(), jen.Empty()),
 		jen.Id("cf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Add(p.buf(cols)).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(k+"Patch").Op("*").Id(k+"Positions")),
 		jen.For(jen.Id("c").Op(":=").Lit(0), jen.Id("c").Op("<").Lit(g.c), jen.Id("c").Op("++")).Block(calls...),
 	}
 }
+
+// patchRuns calls f for every kernel offset (kh, kw) whose rows of the
+// columns matrix read some of the unpadded input, in (kh, kw) order: the
+// output rows oh0…oh1-1 and columns ow0…ow1-1 whose input lies inside the
+// plane, as col (offset of (oh0, ow0) in channel c's block of the columns
+// matrix), in (offset of their first input in channel c's plane), rows
+// (oh1-oh0) and cnt (ow1-ow0). Offsets that read padding only are skipped.
+func patchRuns(g convGeom, f func(col, in, rows, cnt int)) {
+	pos := g.ho * g.wo
+	for kh := 0; kh < g.kh; kh++ {
+		oh0, oh1 := validOut(g.ho, g.sh, kh*g.dh-g.pt, g.h)
+		for kw := 0; kw < g.kw; kw++ {
+			ow0, ow1 := validOut(g.wo, g.sw, kw*g.dw-g.pl, g.w)
+			if oh0 >= oh1 || ow0 >= ow1 {
+				continue
+			}
+			ih0, iw0 := oh0*g.sh+kh*g.dh-g.pt, ow0*g.sw+kw*g.dw-g.pl
+			f((kh*g.kw+kw)*pos+oh0*g.wo+ow0, ih0*g.w+iw0, oh1-oh0, ow1-ow0)
+		}
+	}
+}
+
+// col2imRows adds the columns gradient dcf of the current row into its
+// input gradient row dxf (stride 1 along rows), the transpose of gemmCols:
+//
+//	dxf := m.d0[row][:]
+//	clear(dxf)
+//	for c := 0; c < C; c++ {
+//		runtime.AxpyRows32(1, dcf[c*KH*KW*N+(kh*KW+kw)*N+oh0*OutW+ow0:], OutW, dxf[c*H*W+ih0*W+iw0:], SH*W, oh1-oh0, ow1-ow0)
+//	}
+//	… one loop per kernel offset (kh, kw) that reads the plane
+//
+// The channel loop is inside the offset's: consecutive calls write other
+// planes, so no call loads the rows the previous one has just stored (the
+// shifted, overlapping reload stalled store-to-load forwarding: with the
+// offsets inside, the calls cost as much as the scalar loops). Every input
+// element still receives its terms in (kh, kw) order, as col2im into a
+// padded plane did, so the sums are the same; the padding's terms are never
+// added, so there is no padded plane to crop. AxpyRows with a = 1 adds
+// exactly (1·x is exact in the fused multiply-add).
+func col2imRows(p *plan, n *node, g convGeom) []jen.Code {
+	code := []jen.Code{
+		jen.Id("dxf").Op(":=").Add(p.buf(n.din)).Index(jen.Empty(), jen.Empty()),
+		jen.Clear(jen.Id("dxf")),
+	}
+	patchRuns(g, func(col, in, rows, cnt int) {
+		code = append(code, jen.For(jen.Id("c").Op(":=").Lit(0), jen.Id("c").Op("<").Lit(g.c), jen.Id("c").Op("++")).Block(
+			p.kernel("AxpyRows").Call(jen.Lit(1),
+				jen.Id("dcf").Index(jen.Id("c").Op("*").Lit(g.kh*g.kw*g.ho*g.wo).Op("+").Lit(col).Op(":")), jen.Lit(g.wo),
+				jen.Id("dxf").Index(jen.Id("c").Op("*").Lit(g.h*g.w).Op("+").Lit(in).Op(":")),
+				jen.Lit(g.sh*g.w), jen.Lit(rows), jen.Lit(cnt))))
+	})
+	return code
+}
+
+// col2imDirect reports whether a GEMM convolution's backward pass adds its
+// columns gradient straight into the input gradient (col2imRows): stride 1
+// along rows. Strided ones scatter into the padded plane dxp and crop it.
+func col2imDirect(g convGeom) bool { return g.sw == 1 }
 
 // validOut returns the output positions o0…o1-1 (of out) whose input
 // o·stride + off lies in [0, size).
@@ -387,13 +439,13 @@ func convBNPrep(p *plan, n *node) []jen.Code {
 //	for row := 0; row < nb; row++ {
 //		im2col (gemmCols)
 //		dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
-//		for f := range dz { var s float32; for _, v := range dz[f] { s += v }; m.Grads.Layers0Bias[f] += s }
+//		for f := range dz { m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:])) }
 //		dzf := m.d0[row][:]
 //		runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-//		for i, v := range &m.gwt0 { gw[i] += v }
-//		(withDX) dcols := &m.dcols0; *dcols = [K][N]float32{}
-//		         runtime.GemmTN32(dcf, w, dzf, K, Layers0Positions, Layers0Filters)
-//		         dxp := &m.dxp0; *dxp = [C][Hp][Wp]float32{}; col2im; crop into m.dx[row]
+//		runtime.Add32(gw[:], gw[:], m.gwt0[:])
+//		(withDX) runtime.GemmTNSet32(dcf, w, dzf, K, Layers0Positions, Layers0Filters)
+//		         col2im straight into m.dx[row] (col2imRows), or, strided, into
+//		         dxp := &m.dxp0; *dxp = [C][Hp][Wp]float32{}, cropped into m.dx[row]
 //	}
 func (conv2dEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
 	g := geom(n)
@@ -426,28 +478,27 @@ func gemmBackward(p *plan, n *node, g convGeom, withDX bool) (head, row []jen.Co
 		row = append(row,
 			jen.Id("dz").Op(":=").Add(filterRows(p, n, n.dout)),
 			jen.For(jen.Id("f").Op(":=").Range().Id("dz")).Block(
-				jen.Var().Id("s").Add(p.elem()),
-				jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("dz").Index(jen.Id("f"))).Block(jen.Id("s").Op("+=").Id("v")),
-				gf(b).Index(jen.Id("f")).Op("+=").Id("s")))
+				gf(b).Index(jen.Id("f")).Op("+=").Add(p.elem()).Call(p.kernel("SumWide").Call(jen.Id("dz").Index(jen.Id("f")).Index(jen.Empty(), jen.Empty())))))
 	}
 	row = append(row,
 		jen.Id("dzf").Op(":=").Add(p.buf(n.dout)).Index(jen.Empty(), jen.Empty()),
 		p.kernel("GemmNT").Call(p.buf(gwt).Index(jen.Empty(), jen.Empty()), jen.Id("dzf"), jen.Id("cf"), jen.Nil(), jen.Id(k+"Filters"), jen.Id(k+"Patch"), jen.Id(k+"Positions")),
-		jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Op("&").Add(p.buf(gwt))).Block(jen.Id("gw").Index(jen.Id("i")).Op("+=").Id("v")),
+		p.kernel("Add").Call(jen.Id("gw").Index(jen.Empty(), jen.Empty()), jen.Id("gw").Index(jen.Empty(), jen.Empty()), p.buf(gwt).Index(jen.Empty(), jen.Empty())),
 	)
 	if withDX && n.din != "" {
 		if convDirect(g) {
-			// the input gradient row is dcols: clear it, then accumulate Wᵀ·dZ
+			// the input gradient row is dcols = Wᵀ·dZ
 			row = append(row,
 				jen.Id("dcf").Op(":=").Add(p.buf(n.din)).Index(jen.Empty(), jen.Empty()),
-				jen.Clear(jen.Id("dcf")),
-				p.kernel("GemmTN").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
+				p.kernel("GemmTNSet").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
 		} else {
 			row = append(row,
-				jen.Id("dcols").Op(":=").Op("&").Add(p.buf(dcols)),
-				jen.Op("*").Id("dcols").Op("=").Index(jen.Id(k+"Patch")).Index(jen.Id(k+"Positions")).Add(p.elem()).Values(),
-				jen.Id("dcf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Id("dcols").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(k+"Patch").Op("*").Id(k+"Positions")),
-				p.kernel("GemmTN").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
+				jen.Id("dcf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Add(p.buf(dcols)).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(k+"Patch").Op("*").Id(k+"Positions")),
+				p.kernel("GemmTNSet").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
+			if col2imDirect(g) {
+				return code, append(row, col2imRows(p, n, g)...)
+			}
+			row = append(row, jen.Id("dcols").Op(":=").Op("&").Add(p.buf(dcols)))
 			if g.padded {
 				row = append(row, jen.Id("dxp").Op(":=").Op("&").Add(p.buf(dxpField)))
 			} else {

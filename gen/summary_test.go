@@ -102,16 +102,15 @@ loss: softmax_cross_entropy
 	require.NoError(t, err)
 	// layers.0: 4·3·3·3 + 4 = 112 params; 2·3·9·256 + 256 (bias) + 256 (relu) = 14,336 FLOPs;
 	//           a0, d0 of 256 (no z0: the relu runs in the GEMM's store, see
-	//           gemmRelu), the padded input's gradient [3][10][10] (im2col
-	//           reads the unpadded input: no padded copy of it).
+	//           gemmRelu); neither a padded input (im2col reads the unpadded
+	//           one) nor a padded input gradient (col2im adds into dx itself).
 	// layers.1: 2·2·64 = 256 FLOPs; a1, d1 of 64 (2×2 stride 2: no indices of the maxima).
 	// layers.2: [4 4 4] → [2 2 3]; 2·4·3·2 = 48 params; 2·4·3·2·12 = 576 FLOPs; a2, d2 of 12.
 	// layers.3: [2 2 3] → [2 1 2]; 2·2·4 = 16 FLOPs; a3, d3 of 4.
 	// layers.4: 2·1·2 = 4 FLOPs; a4, d4 of 2.
 	// layers.5: 2·3 + 3 = 9 params; 2·2·3 + 3 = 15 FLOPs; a5, d5 of 3.
-	// Params 169 float32 = 676 B. Activations: 384 (x, dx) + 812 + 128 + 24 + 8 + 4 + 6
-	// = 1,366 float32 = 5,464 B per sample, of which the padded input's gradient
-	// (1,200 B) is scratch shared by the 32 rows.
+	// Params 169 float32 = 676 B. Activations: 384 (x, dx) + 512 + 128 + 24 + 8 + 4 + 6
+	// = 1,066 float32 = 4,264 B per sample.
 	// The batched pass's im2col scratch is shared too (cols, dcols, one sample's dW):
 	// layers.0 27·64 + 27·64 + 4·27 = 3,564 float32, layers.2 24·6 + 24·6 + 2·24 = 336:
 	// 15,600 B.
@@ -128,11 +127,11 @@ layers.5      dense             layers.4  [3]                9      15
 ----------------------------------------------------------------------
 Total params: 169 (676 B)
 Forward FLOPs per sample: 15,203
-Memory of a Model: 151.0 KiB: params 676 B, grads 676 B, buffers 149.7 KiB (32 samples per chunk)
+Memory of a Model: 149.8 KiB: params 676 B, grads 676 B, buffers 148.5 KiB (32 samples per chunk)
 `, summaryText(t, m))
 	s, err := Summarize(m)
 	require.NoError(t, err)
-	assert.Equal(t, int64((5464-1200)*32+1200+15600), s.BufferBytes)
+	assert.Equal(t, int64(4264*32+15600), s.BufferBytes)
 }
 
 // TestLayerFLOPs checks each kind's count of the forward FLOPs of one sample.

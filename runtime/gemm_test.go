@@ -99,6 +99,36 @@ func TestGemm64(t *testing.T) {
 	forEachPath(t, func(t *testing.T) { testGemm(t, GemmNT64, GemmTN64, GemmNN64) })
 }
 
+// testGemmTNSet checks that GemmTNSet gives what GemmTN gives into a cleared
+// c, bit for bit (the convolution backward pass switched from one to the
+// other), whatever c held, and writes nothing past m×n.
+func testGemmTNSet[T simdFloat](t *testing.T, set, tn func(c, a, b []T, m, n, k int)) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range gemmShapes {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randVec[T](rng, m*k), randVec[T](rng, k*n)
+		for i := 0; i < len(a); i += 3 {
+			a[i] = 0
+		}
+		want := make([]T, m*n+1)
+		want[m*n] = 7
+		tn(want[:m*n], a, b, m, n, k)
+		got := randVec[T](rng, m*n+1)
+		got[m*n] = 7
+		set(got[:m*n], a, b, m, n, k)
+		for i := range want {
+			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+				t.Fatalf("%dx%dx%d: c[%d] = %v, want %v", m, n, k, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestGemmTNSet32(t *testing.T) {
+	forEachPath(t, func(t *testing.T) { testGemmTNSet(t, GemmTNSet32, GemmTN32) })
+}
+func TestGemmTNSet64(t *testing.T) { testGemmTNSet(t, GemmTNSet64, GemmTN64) }
+
 func TestGemmShortOperands(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -220,10 +220,40 @@ func AxpyRows32(a float32, x []float32, xs int, y []float32, ys, rows, n int) {
 	}
 	simdCheckRows("AxpyRows32", "x", len(x), xs, rows, n)
 	simdCheckRows("AxpyRows32", "y", len(y), ys, rows, n)
+	w := 8
 	if simdLevel == simdAVX512 {
-		axpyRows512(a, &x[0], xs, &y[0], ys, rows, n)
-	} else {
-		axpyRows256(a, &x[0], xs, &y[0], ys, rows, n)
+		w = 16
+	}
+	// Rows closer than the vectors that cover one (col2im into an input
+	// gradient plane: rows of OutW in planes W wide) go in k interleaved
+	// passes, rows j, j+k, j+2k, …: a row's load must not overlap the
+	// (masked) store of the row just before it, or it waits for that store
+	// to reach the cache instead of being forwarded — 7.3 ns a row of 10
+	// against 2–3 on the AMD EPYC Zen 5 for rows 14 apart (10 rows, 6
+	// planes: 460 ns interleaved by 1, 200 by 2).
+	if span := (n + w - 1) &^ (w - 1); ys < n || ys >= span || rows == 1 { // overlapping rows keep their order
+		if w == 16 {
+			axpyRows512(a, &x[0], xs, &y[0], ys, rows, n)
+		} else {
+			axpyRows256(a, &x[0], xs, &y[0], ys, rows, n)
+		}
+		return
+	}
+	k := 2
+	for k*ys < (n+w-1)&^(w-1) && k < rows {
+		k++
+	}
+	nr, extra := rows/k, rows%k
+	for j := range k {
+		m := nr
+		if j < extra {
+			m++
+		}
+		if w == 16 {
+			axpyRows512(a, &x[j*xs], k*xs, &y[j*ys], k*ys, m, n)
+		} else {
+			axpyRows256(a, &x[j*xs], k*xs, &y[j*ys], k*ys, m, n)
+		}
 	}
 }
 
@@ -422,6 +452,14 @@ func GemmTN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, nil, m, n, k, 
 
 // GemmTN64 is GemmTN32 for float64.
 func GemmTN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, true) }
+
+// GemmTNSet32 sets c = Aᵀ·B: c[i*n+j] = Σ_p a[p*m+i]*b[p*n+j], GemmTN32 into
+// a cleared c without the clear (the same sums): the columns gradient
+// dcols = Wᵀ·dZ of a convolution's backward pass.
+func GemmTNSet32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, nil, m, n, k, 1, m, gemmZero) }
+
+// GemmTNSet64 is GemmTNSet32 for float64.
+func GemmTNSet64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, false) }
 
 // GemmNN32 sets c = A·B: c[i*n+j] = Σ_p a[i*k+p]*b[p*n+j] for i < m and
 // j < n, with A m×k and B k×n row-major: the input gradient dX = dZ·W of a

@@ -143,6 +143,14 @@ func GemmTN32(c, a, b []float32, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1
 // GemmTN64 is GemmTN32 for float64.
 func GemmTN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, true) }
 
+// GemmTNSet32 sets c = Aᵀ·B: c[i*n+j] = Σ_p a[p*m+i]*b[p*n+j], GemmTN32 into
+// a cleared c without the clear (the same sums): the columns gradient
+// dcols = Wᵀ·dZ of a convolution's backward pass.
+func GemmTNSet32(c, a, b []float32, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, false) }
+
+// GemmTNSet64 is GemmTNSet32 for float64.
+func GemmTNSet64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, false) }
+
 // GemmNN32 sets c = A·B: c[i*n+j] = Σ_p a[i*k+p]*b[p*n+j] for i < m and
 // j < n, with A m×k and B k×n row-major: the input gradient dX = dZ·W of a
 // dense layer over a batch of m samples. c must not overlap a or b.

@@ -11,7 +11,7 @@ func TestRowsKernels(t *testing.T) { forEachPath(t, testRowsKernels) }
 
 func testRowsKernels(t *testing.T) {
 	rng := NewRNG(9)
-	for _, c := range []struct{ xs, ys, rows, n int }{{7, 5, 3, 5}, {30, 28, 28, 28}, {17, 16, 1, 16}, {4, 4, 0, 3}, {9, 3, 4, 1}, {40, 33, 5, 33}, {64, 64, 2, 64}, {100, 70, 3, 67}, {150, 129, 2, 129}, {8, 8, 9, 8}, {80, 79, 2, 79}} {
+	for _, c := range []struct{ xs, ys, rows, n int }{{7, 5, 3, 5}, {30, 28, 28, 28}, {17, 16, 1, 16}, {4, 4, 0, 3}, {9, 3, 4, 1}, {40, 33, 5, 33}, {64, 64, 2, 64}, {100, 70, 3, 67}, {150, 129, 2, 129}, {8, 8, 9, 8}, {80, 79, 2, 79}, {10, 14, 10, 10}, {10, 14, 7, 10}, {5, 6, 11, 5}, {28, 30, 5, 28}} {
 		x := make([]float32, (c.rows+1)*c.xs+c.n)
 		y := make([]float32, (c.rows+1)*c.ys+c.n)
 		for i := range x {

@@ -145,7 +145,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	a0     [BatchChunk][6272]float32 // output
-	dxp0   [1][30][30]float32        // dL/d(padded input)
 	cols0  [9][784]float32           // im2col of one sample's padded input (batched pass)
 	dcols0 [9][784]float32           // dL/dcols of one sample (batched pass)
 	gwt0   [72]float32               // one sample's dL/dW (batched pass)
@@ -452,38 +451,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d0[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
 				}
-				dcols := &m.dcols0
-				*dcols = [Layers0Patch][Layers0Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-				runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-				dxp := &m.dxp0
-				*dxp = [1][30][30]float32{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
 				}
-				dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
 				}
 			}
 		} else {
@@ -507,17 +509,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d0[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -579,38 +575,41 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d0[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
 			}
-			dcols := &m.dcols0
-			*dcols = [Layers0Patch][Layers0Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-			dxp := &m.dxp0
-			*dxp = [1][30][30]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
 			}
-			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
 			}
 		} else {
 			runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
@@ -630,17 +629,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d0[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -566,32 +566,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*36+0:], 3, dxf[c*16+0:], 4, 3, 3)
 				}
-				dcols := &m.dcols0
-				*dcols = [Layers0Patch][Layers0Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-				runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-				dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx[row]))
-				*dxp = [1][4][4]float64{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*36+9:], 3, dxf[c*16+1:], 4, 3, 3)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*36+18:], 3, dxf[c*16+4:], 4, 3, 3)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*36+27:], 3, dxf[c*16+5:], 4, 3, 3)
 				}
 			}
 		} else {
@@ -607,17 +601,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -700,32 +688,26 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+0:], 3, dxf[c*16+0:], 4, 3, 3)
 			}
-			dcols := &m.dcols0
-			*dcols = [Layers0Patch][Layers0Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-			dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx[row]))
-			*dxp = [1][4][4]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+9:], 3, dxf[c*16+1:], 4, 3, 3)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+18:], 3, dxf[c*16+4:], 4, 3, 3)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+27:], 3, dxf[c*16+5:], 4, 3, 3)
 			}
 		} else {
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
@@ -739,17 +721,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

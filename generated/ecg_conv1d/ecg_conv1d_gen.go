@@ -229,7 +229,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	a0     [BatchChunk][2240]float32 // output
-	dxp0   [1][1][146]float32        // dL/d(padded input)
 	cols0  [7][140]float32           // im2col of one sample's padded input (batched pass)
 	dcols0 [7][140]float32           // dL/dcols of one sample (batched pass)
 	gwt0   [112]float32              // one sample's dL/dW (batched pass)
@@ -237,7 +236,6 @@ type Model struct {
 	a1 [BatchChunk][1120]float32 // output
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	a2     [BatchChunk][2240]float32 // output
-	dxp2   [16][1][74]float32        // dL/d(padded input)
 	cols2  [80][70]float32           // im2col of one sample's padded input (batched pass)
 	dcols2 [80][70]float32           // dL/dcols of one sample (batched pass)
 	gwt2   [2560]float32             // one sample's dL/dW (batched pass)
@@ -653,20 +651,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a4[row][:]
 			dz := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.d5[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers5Bias[f] += s
+				m.Grads.Layers5Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d5[row][:]
 			runtime.GemmNT32(m.gwt5[:], dzf, cf, nil, Layers5Filters, Layers5Patch, Layers5Positions)
-			for i, v := range &m.gwt5 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt5[:])
 			dcf := m.d4[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
+			runtime.GemmTNSet32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
 		}
 	}
 
@@ -731,37 +722,29 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers2Bias[f] += s
+				m.Grads.Layers2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
-			for i, v := range &m.gwt2 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt2[:])
+			dcf := unsafe.Slice(&m.dcols2[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
+			dxf := m.d5[row][:]
+			clear(dxf)
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*350+2:], 70, dxf[c*70+0:], 70, 1, 68)
 			}
-			dcols := &m.dcols2
-			*dcols = [Layers2Patch][Layers2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
-			dxp := &m.dxp2
-			*dxp = [16][1][74]float32{}
-			for ki := range dcols {
-				c, kw := ki/Layers2K, ki%Layers2K
-				const oh = 0 // a signal is one row
-				dr := (*[70]float32)(dxp[c][0][kw:])
-				d := (*[Layers2OutL]float32)(dcols[ki][oh*Layers2OutL:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*350+71:], 70, dxf[c*70+0:], 70, 1, 69)
 			}
-			dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d5[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[70]float32)(dxp[c][h][2:])
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*350+140:], 70, dxf[c*70+0:], 70, 1, 70)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*350+210:], 70, dxf[c*70+1:], 70, 1, 69)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*350+280:], 70, dxf[c*70+2:], 70, 1, 68)
 			}
 		}
 	}
@@ -795,37 +778,35 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+3:], 140, dxf[c*140+0:], 140, 1, 137)
 				}
-				dcols := &m.dcols0
-				*dcols = [Layers0Patch][Layers0Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-				runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-				dxp := &m.dxp0
-				*dxp = [1][1][146]float32{}
-				for ki := range dcols {
-					c, kw := ki/Layers0K, ki%Layers0K
-					const oh = 0 // a signal is one row
-					dr := (*[140]float32)(dxp[c][0][kw:])
-					d := (*[Layers0OutL]float32)(dcols[ki][oh*Layers0OutL:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+142:], 140, dxf[c*140+0:], 140, 1, 138)
 				}
-				dx := (*[1][1][140]float32)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[140]float32)(dxp[c][h][3:])
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+281:], 140, dxf[c*140+0:], 140, 1, 139)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+420:], 140, dxf[c*140+0:], 140, 1, 140)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+560:], 140, dxf[c*140+1:], 140, 1, 139)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+700:], 140, dxf[c*140+2:], 140, 1, 138)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*980+840:], 140, dxf[c*140+3:], 140, 1, 137)
 				}
 			}
 		} else {
@@ -847,17 +828,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -912,20 +887,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a4[row][:]
 		dz := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.d5[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Layers5Bias[f] += s
+			m.Grads.Layers5Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d5[row][:]
 		runtime.GemmNT32(m.gwt5[:], dzf, cf, nil, Layers5Filters, Layers5Patch, Layers5Positions)
-		for i, v := range &m.gwt5 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt5[:])
 		dcf := m.d4[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
+		runtime.GemmTNSet32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
 	}
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
@@ -982,37 +950,29 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Layers2Bias[f] += s
+			m.Grads.Layers2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d2[row][:]
 		runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
-		for i, v := range &m.gwt2 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt2[:])
+		dcf := unsafe.Slice(&m.dcols2[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
+		dxf := m.d5[row][:]
+		clear(dxf)
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*350+2:], 70, dxf[c*70+0:], 70, 1, 68)
 		}
-		dcols := &m.dcols2
-		*dcols = [Layers2Patch][Layers2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
-		dxp := &m.dxp2
-		*dxp = [16][1][74]float32{}
-		for ki := range dcols {
-			c, kw := ki/Layers2K, ki%Layers2K
-			const oh = 0 // a signal is one row
-			dr := (*[70]float32)(dxp[c][0][kw:])
-			d := (*[Layers2OutL]float32)(dcols[ki][oh*Layers2OutL:])
-			for ow, v := range d {
-				dr[ow] += v
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*350+71:], 70, dxf[c*70+0:], 70, 1, 69)
 		}
-		dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d5[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[70]float32)(dxp[c][h][2:])
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*350+140:], 70, dxf[c*70+0:], 70, 1, 70)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*350+210:], 70, dxf[c*70+1:], 70, 1, 69)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*350+280:], 70, dxf[c*70+2:], 70, 1, 68)
 		}
 	}
 
@@ -1040,37 +1000,35 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+3:], 140, dxf[c*140+0:], 140, 1, 137)
 			}
-			dcols := &m.dcols0
-			*dcols = [Layers0Patch][Layers0Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-			dxp := &m.dxp0
-			*dxp = [1][1][146]float32{}
-			for ki := range dcols {
-				c, kw := ki/Layers0K, ki%Layers0K
-				const oh = 0 // a signal is one row
-				dr := (*[140]float32)(dxp[c][0][kw:])
-				d := (*[Layers0OutL]float32)(dcols[ki][oh*Layers0OutL:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+142:], 140, dxf[c*140+0:], 140, 1, 138)
 			}
-			dx := (*[1][1][140]float32)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[140]float32)(dxp[c][h][3:])
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+281:], 140, dxf[c*140+0:], 140, 1, 139)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+420:], 140, dxf[c*140+0:], 140, 1, 140)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+560:], 140, dxf[c*140+1:], 140, 1, 139)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+700:], 140, dxf[c*140+2:], 140, 1, 138)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*980+840:], 140, dxf[c*140+3:], 140, 1, 137)
 			}
 		} else {
 			runtime.ReluBackward32(m.a0[row][:], m.d2[row][:])
@@ -1088,17 +1046,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

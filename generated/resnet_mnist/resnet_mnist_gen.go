@@ -460,7 +460,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	a0     [BatchChunk][12544]float32 // output
-	dxp0   [1][30][30]float32         // dL/d(padded input)
 	cols0  [9][784]float32            // im2col of one sample's padded input (batched pass)
 	dcols0 [9][784]float32            // dL/dcols of one sample (batched pass)
 	gwt0   [144]float32               // one sample's dL/dW (batched pass)
@@ -478,7 +477,6 @@ type Model struct {
 	a3 [BatchChunk][3136]float32 // output
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	a4     [BatchChunk][3136]float32 // output
-	dxp4   [16][16][16]float32       // dL/d(padded input)
 	cols4  [144][196]float32         // im2col of one sample's padded input (batched pass)
 	dcols4 [144][196]float32         // dL/dcols of one sample (batched pass)
 	gwt4   [2304]float32             // one sample's dL/dW (batched pass)
@@ -494,7 +492,6 @@ type Model struct {
 	a6 [BatchChunk][3136]float32 // output
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	a7     [BatchChunk][3136]float32 // output
-	dxp7   [16][16][16]float32       // dL/d(padded input)
 	cols7  [144][196]float32         // im2col of one sample's padded input (batched pass)
 	dcols7 [144][196]float32         // dL/dcols of one sample (batched pass)
 	gwt7   [2304]float32             // one sample's dL/dW (batched pass)
@@ -528,7 +525,6 @@ type Model struct {
 	a13 [BatchChunk][1568]float32 // output
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	a14     [BatchChunk][1568]float32 // output
-	dxp14   [32][9][9]float32         // dL/d(padded input)
 	cols14  [288][49]float32          // im2col of one sample's padded input (batched pass)
 	dcols14 [288][49]float32          // dL/dcols of one sample (batched pass)
 	gwt14   [9216]float32             // one sample's dL/dW (batched pass)
@@ -2110,13 +2106,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
-			for i, v := range &m.gwt16 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt16[:])
+			dcf := unsafe.Slice(&m.dcols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions, Layer2_0Downsample0Filters)
 			dcols := &m.dcols16
-			*dcols = [Layer2_0Downsample0Patch][Layer2_0Downsample0Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions, Layer2_0Downsample0Filters)
 			dxp := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
 			*dxp = [16][14][14]float32{}
 			for ki := range dcols {
@@ -2239,30 +2232,37 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
-			for i, v := range &m.gwt14 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt14[:])
+			dcf := unsafe.Slice(&m.dcols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
+			dxf := m.d19[row][:]
+			clear(dxf)
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+8:], 7, dxf[c*49+0:], 7, 6, 6)
 			}
-			dcols := &m.dcols14
-			*dcols = [Layer2_0Conv2Patch][Layer2_0Conv2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
-			dxp := &m.dxp14
-			*dxp = [32][9][9]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-				for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-					dr := (*[7]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Layer2_0Conv2OutW]float32)(dcols[ki][oh*Layer2_0Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+56:], 7, dxf[c*49+0:], 7, 6, 7)
 			}
-			dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d19[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[7]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+105:], 7, dxf[c*49+1:], 7, 6, 6)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+148:], 7, dxf[c*49+0:], 7, 7, 6)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+196:], 7, dxf[c*49+0:], 7, 7, 7)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+245:], 7, dxf[c*49+1:], 7, 7, 6)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+295:], 7, dxf[c*49+7:], 7, 6, 6)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+343:], 7, dxf[c*49+7:], 7, 6, 7)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*441+392:], 7, dxf[c*49+8:], 7, 6, 6)
 			}
 		}
 	}
@@ -2382,13 +2382,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
-			for i, v := range &m.gwt11 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt11[:])
+			dcf := unsafe.Slice(&m.dcols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv1Patch, Layer2_0Conv1Positions, Layer2_0Conv1Filters)
 			dcols := &m.dcols11
-			*dcols = [Layer2_0Conv1Patch][Layer2_0Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv1Patch, Layer2_0Conv1Positions, Layer2_0Conv1Filters)
 			dxp := &m.dxp11
 			*dxp = [16][16][16]float32{}
 			for ki := range dcols {
@@ -2539,30 +2536,37 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
-			for i, v := range &m.gwt7 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt7[:])
+			dcf := unsafe.Slice(&m.dcols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
+			dxf := m.e16_0[row][:]
+			clear(dxf)
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
 			}
-			dcols := &m.dcols7
-			*dcols = [Layer1_0Conv2Patch][Layer1_0Conv2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
-			dxp := &m.dxp7
-			*dxp = [16][16][16]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-				for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-					dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv2OutW]float32)(dcols[ki][oh*Layer1_0Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
 			}
-			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
 			}
 		}
 	}
@@ -2682,30 +2686,37 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dzf := m.e16_0[row][:]
 			runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
-			for i, v := range &m.gwt4 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt4[:])
+			dcf := unsafe.Slice(&m.dcols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
+			dxf := m.d9[row][:]
+			clear(dxf)
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
 			}
-			dcols := &m.dcols4
-			*dcols = [Layer1_0Conv1Patch][Layer1_0Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
-			dxp := &m.dxp4
-			*dxp = [16][16][16]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-				for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-					dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv1OutW]float32)(dcols[ki][oh*Layer1_0Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
 			}
-			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d9[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
 			}
 		}
 	}
@@ -2839,30 +2850,37 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
 				}
-				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-				dxp := &m.dxp0
-				*dxp = [1][30][30]float32{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
 				}
-				dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
 				}
 			}
 		} else {
@@ -2883,9 +2901,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -3008,13 +3024,10 @@ func (m *Model) backward(needDX bool) {
 		}
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
-		for i, v := range &m.gwt16 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt16[:])
+		dcf := unsafe.Slice(&m.dcols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions, Layer2_0Downsample0Filters)
 		dcols := &m.dcols16
-		*dcols = [Layer2_0Downsample0Patch][Layer2_0Downsample0Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions, Layer2_0Downsample0Filters)
 		dxp := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
 		*dxp = [16][14][14]float32{}
 		for ki := range dcols {
@@ -3101,30 +3114,37 @@ func (m *Model) backward(needDX bool) {
 		}
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
-		for i, v := range &m.gwt14 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt14[:])
+		dcf := unsafe.Slice(&m.dcols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
+		dxf := m.d19[row][:]
+		clear(dxf)
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+8:], 7, dxf[c*49+0:], 7, 6, 6)
 		}
-		dcols := &m.dcols14
-		*dcols = [Layer2_0Conv2Patch][Layer2_0Conv2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
-		dxp := &m.dxp14
-		*dxp = [32][9][9]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-				dr := (*[7]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Layer2_0Conv2OutW]float32)(dcols[ki][oh*Layer2_0Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+56:], 7, dxf[c*49+0:], 7, 6, 7)
 		}
-		dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d19[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[7]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+105:], 7, dxf[c*49+1:], 7, 6, 6)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+148:], 7, dxf[c*49+0:], 7, 7, 6)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+196:], 7, dxf[c*49+0:], 7, 7, 7)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+245:], 7, dxf[c*49+1:], 7, 7, 6)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+295:], 7, dxf[c*49+7:], 7, 6, 6)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+343:], 7, dxf[c*49+7:], 7, 6, 7)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*441+392:], 7, dxf[c*49+8:], 7, 6, 6)
 		}
 	}
 
@@ -3206,13 +3226,10 @@ func (m *Model) backward(needDX bool) {
 		}
 		dzf := m.d19[row][:]
 		runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
-		for i, v := range &m.gwt11 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt11[:])
+		dcf := unsafe.Slice(&m.dcols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv1Patch, Layer2_0Conv1Positions, Layer2_0Conv1Filters)
 		dcols := &m.dcols11
-		*dcols = [Layer2_0Conv1Patch][Layer2_0Conv1Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv1Patch, Layer2_0Conv1Positions, Layer2_0Conv1Filters)
 		dxp := &m.dxp11
 		*dxp = [16][16][16]float32{}
 		for ki := range dcols {
@@ -3323,30 +3340,37 @@ func (m *Model) backward(needDX bool) {
 		}
 		dzf := m.d9[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
-		for i, v := range &m.gwt7 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt7[:])
+		dcf := unsafe.Slice(&m.dcols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
+		dxf := m.e16_0[row][:]
+		clear(dxf)
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
 		}
-		dcols := &m.dcols7
-		*dcols = [Layer1_0Conv2Patch][Layer1_0Conv2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
-		dxp := &m.dxp7
-		*dxp = [16][16][16]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-				dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv2OutW]float32)(dcols[ki][oh*Layer1_0Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
 		}
-		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
 		}
 	}
 
@@ -3428,30 +3452,37 @@ func (m *Model) backward(needDX bool) {
 		}
 		dzf := m.e16_0[row][:]
 		runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
-		for i, v := range &m.gwt4 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt4[:])
+		dcf := unsafe.Slice(&m.dcols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
+		dxf := m.d9[row][:]
+		clear(dxf)
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
 		}
-		dcols := &m.dcols4
-		*dcols = [Layer1_0Conv1Patch][Layer1_0Conv1Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-		runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
-		dxp := &m.dxp4
-		*dxp = [16][16][16]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-				dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv1OutW]float32)(dcols[ki][oh*Layer1_0Conv1OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
 		}
-		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d9[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
 		}
 	}
 
@@ -3545,30 +3576,37 @@ func (m *Model) backward(needDX bool) {
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
 			}
-			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-			dxp := &m.dxp0
-			*dxp = [1][30][30]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
 			}
-			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -3587,9 +3625,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

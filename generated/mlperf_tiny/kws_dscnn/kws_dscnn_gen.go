@@ -2985,20 +2985,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a24[row][:]
 			dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds3PwBias[f] += s
+				m.Grads.Ds3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
-			for i, v := range &m.gwt25 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt25[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 		}
 	}
 
@@ -3235,20 +3228,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a18[row][:]
 			dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds2PwBias[f] += s
+				m.Grads.Ds2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
-			for i, v := range &m.gwt19 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt19[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 		}
 	}
 
@@ -3485,20 +3471,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a12[row][:]
 			dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds1PwBias[f] += s
+				m.Grads.Ds1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt13[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
 	}
 
@@ -3735,20 +3714,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a6[row][:]
 			dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds0PwBias[f] += s
+				m.Grads.Ds0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-			for i, v := range &m.gwt7 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt7[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
 	}
 
@@ -4042,21 +4014,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+				runtime.GemmTNSet32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dcols := &m.dcols0
-				*dcols = [ConvPatch][ConvPositions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-				runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dxp := &m.dxp0
 				*dxp = [1][58][12]float32{}
 				for ki := range dcols {
@@ -4125,17 +4090,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -4269,20 +4228,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a24[row][:]
 		dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds3PwBias[f] += s
+			m.Grads.Ds3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
-		for i, v := range &m.gwt25 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt25[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
@@ -4443,20 +4395,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a18[row][:]
 		dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds2PwBias[f] += s
+			m.Grads.Ds2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
-		for i, v := range &m.gwt19 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt19[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
@@ -4617,20 +4562,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a12[row][:]
 		dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds1PwBias[f] += s
+			m.Grads.Ds1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt13[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
@@ -4791,20 +4729,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a6[row][:]
 		dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds0PwBias[f] += s
+			m.Grads.Ds0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-		for i, v := range &m.gwt7 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt7[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
@@ -5020,21 +4951,14 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+			runtime.GemmTNSet32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dcols := &m.dcols0
-			*dcols = [ConvPatch][ConvPositions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-			runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dxp := &m.dxp0
 			*dxp = [1][58][12]float32{}
 			for ki := range dcols {
@@ -5101,17 +5025,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -647,7 +647,6 @@ type Model struct {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	a0     [BatchChunk][16384]float32 // output
 	xp0    [3][34][34]float32         // zero-padded input of the implicit GEMM (forward pass)
-	dxp0   [3][34][34]float32         // dL/d(padded input)
 	cols0  [27][1024]float32          // im2col of one sample's padded input (batched pass)
 	dcols0 [27][1024]float32          // dL/dcols of one sample (batched pass)
 	gwt0   [432]float32               // one sample's dL/dW (batched pass)
@@ -664,7 +663,6 @@ type Model struct {
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	a3     [BatchChunk][16384]float32 // output
 	xp3    [16][34][34]float32        // zero-padded input of the implicit GEMM (forward pass)
-	dxp3   [16][34][34]float32        // dL/d(padded input)
 	cols3  [144][1024]float32         // im2col of one sample's padded input (batched pass)
 	dcols3 [144][1024]float32         // dL/dcols of one sample (batched pass)
 	gwt3   [2304]float32              // one sample's dL/dW (batched pass)
@@ -681,7 +679,6 @@ type Model struct {
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	a6     [BatchChunk][16384]float32 // output
 	xp6    [16][34][34]float32        // zero-padded input of the implicit GEMM (forward pass)
-	dxp6   [16][34][34]float32        // dL/d(padded input)
 	cols6  [144][1024]float32         // im2col of one sample's padded input (batched pass)
 	dcols6 [144][1024]float32         // dL/dcols of one sample (batched pass)
 	gwt6   [2304]float32              // one sample's dL/dW (batched pass)
@@ -716,7 +713,6 @@ type Model struct {
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	a13     [BatchChunk][8192]float32 // output
 	xp13    [32][18][18]float32       // zero-padded input of the implicit GEMM (forward pass)
-	dxp13   [32][18][18]float32       // dL/d(padded input)
 	cols13  [288][256]float32         // im2col of one sample's padded input (batched pass)
 	dcols13 [288][256]float32         // dL/dcols of one sample (batched pass)
 	gwt13   [9216]float32             // one sample's dL/dW (batched pass)
@@ -755,7 +751,6 @@ type Model struct {
 	a20 [BatchChunk][4096]float32 // output
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	a21     [BatchChunk][4096]float32 // output
-	dxp21   [64][10][10]float32       // dL/d(padded input)
 	cols21  [576][64]float32          // im2col of one sample's padded input (batched pass)
 	dcols21 [576][64]float32          // dL/dcols of one sample (batched pass)
 	gwt21   [36864]float32            // one sample's dL/dW (batched pass)
@@ -2454,21 +2449,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3ShortcutBias[f] += s
+				m.Grads.Stack3ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d23[row][:]
 			runtime.GemmNT32(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-			for i, v := range &m.gwt23 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt23[:])
+			dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dcols := &m.dcols23
-			*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			runtime.GemmTN32(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dxp := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
 			*dxp = [32][16][16]float32{}
 			for ki := range dcols {
@@ -2591,38 +2579,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv2Bias[f] += s
+				m.Grads.Stack3Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d24[row][:]
 			runtime.GemmNT32(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-			for i, v := range &m.gwt21 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt21[:])
+			dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+			dxf := m.d25[row][:]
+			clear(dxf)
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 			}
-			dcols := &m.dcols21
-			*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-			dxp := &m.dxp21
-			*dxp = [64][10][10]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-				for oh := 0; oh < Stack3Conv2OutH; oh++ {
-					dr := (*[8]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Stack3Conv2OutW]float32)(dcols[ki][oh*Stack3Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 			}
-			dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d25[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			}
+			for c := 0; c < 64; c++ {
+				runtime.AxpyRows32(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 			}
 		}
 	}
@@ -2742,21 +2733,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv1Bias[f] += s
+				m.Grads.Stack3Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d25[row][:]
 			runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-			for i, v := range &m.gwt18 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt18[:])
+			dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dcols := &m.dcols18
-			*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dxp := &m.dxp18
 			*dxp = [32][17][17]float32{}
 			for ki := range dcols {
@@ -2812,21 +2796,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2ShortcutBias[f] += s
+				m.Grads.Stack2ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT32(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-			for i, v := range &m.gwt15 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt15[:])
+			dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dcols := &m.dcols15
-			*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			runtime.GemmTN32(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dxp := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
 			*dxp = [16][32][32]float32{}
 			for ki := range dcols {
@@ -2949,38 +2926,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv2Bias[f] += s
+				m.Grads.Stack2Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt13[:])
+			dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+			dxf := m.e23_0[row][:]
+			clear(dxf)
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+17:], 16, dxf[c*256+0:], 16, 15, 15)
 			}
-			dcols := &m.dcols13
-			*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-			dxp := &m.dxp13
-			*dxp = [32][18][18]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					dr := (*[16]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Stack2Conv2OutW]float32)(dcols[ki][oh*Stack2Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+272:], 16, dxf[c*256+0:], 16, 15, 16)
 			}
-			dx := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[16]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+528:], 16, dxf[c*256+1:], 16, 15, 15)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+769:], 16, dxf[c*256+0:], 16, 16, 15)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+1024:], 16, dxf[c*256+0:], 16, 16, 16)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+1280:], 16, dxf[c*256+1:], 16, 16, 15)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+1537:], 16, dxf[c*256+16:], 16, 15, 15)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+1792:], 16, dxf[c*256+16:], 16, 15, 16)
+			}
+			for c := 0; c < 32; c++ {
+				runtime.AxpyRows32(1, dcf[c*2304+2048:], 16, dxf[c*256+17:], 16, 15, 15)
 			}
 		}
 	}
@@ -3100,21 +3080,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv1Bias[f] += s
+				m.Grads.Stack2Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.e23_0[row][:]
 			runtime.GemmNT32(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-			for i, v := range &m.gwt10 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt10[:])
+			dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dcols := &m.dcols10
-			*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dxp := &m.dxp10
 			*dxp = [16][33][33]float32{}
 			for ki := range dcols {
@@ -3265,38 +3238,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv2Bias[f] += s
+				m.Grads.Stack1Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d8[row][:]
 			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-			for i, v := range &m.gwt6 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt6[:])
+			dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+			dxf := m.e15_0[row][:]
+			clear(dxf)
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 			}
-			dcols := &m.dcols6
-			*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-			dxp := &m.dxp6
-			*dxp = [16][34][34]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv2OutW]float32)(dcols[ki][oh*Stack1Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 			}
-			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 			}
 		}
 	}
@@ -3416,38 +3392,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv1Bias[f] += s
+				m.Grads.Stack1Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.e15_0[row][:]
 			runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-			for i, v := range &m.gwt3 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt3[:])
+			dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+			dxf := m.d8[row][:]
+			clear(dxf)
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 			}
-			dcols := &m.dcols3
-			*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-			dxp := &m.dxp3
-			*dxp = [16][34][34]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv1OutW]float32)(dcols[ki][oh*Stack1Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 			}
-			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d8[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+			}
+			for c := 0; c < 16; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 			}
 		}
 	}
@@ -3574,38 +3553,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 				}
-				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-				dxp := &m.dxp0
-				*dxp = [3][34][34]float32{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 				}
-				dx := (*[3][32][32]float32)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 				}
 			}
 		} else {
@@ -3626,17 +3608,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -3716,21 +3692,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3ShortcutBias[f] += s
+			m.Grads.Stack3ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d23[row][:]
 		runtime.GemmNT32(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-		for i, v := range &m.gwt23 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt23[:])
+		dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dcols := &m.dcols23
-		*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		runtime.GemmTN32(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dxp := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
 		*dxp = [32][16][16]float32{}
 		for ki := range dcols {
@@ -3817,38 +3786,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv2Bias[f] += s
+			m.Grads.Stack3Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d24[row][:]
 		runtime.GemmNT32(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-		for i, v := range &m.gwt21 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt21[:])
+		dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+		dxf := m.d25[row][:]
+		clear(dxf)
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 		}
-		dcols := &m.dcols21
-		*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-		dxp := &m.dxp21
-		*dxp = [64][10][10]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-			for oh := 0; oh < Stack3Conv2OutH; oh++ {
-				dr := (*[8]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Stack3Conv2OutW]float32)(dcols[ki][oh*Stack3Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 		}
-		dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d25[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+		}
+		for c := 0; c < 64; c++ {
+			runtime.AxpyRows32(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 		}
 	}
 
@@ -3930,21 +3902,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv1Bias[f] += s
+			m.Grads.Stack3Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d25[row][:]
 		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-		for i, v := range &m.gwt18 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt18[:])
+		dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dcols := &m.dcols18
-		*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dxp := &m.dxp18
 		*dxp = [32][17][17]float32{}
 		for ki := range dcols {
@@ -3994,21 +3959,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2ShortcutBias[f] += s
+			m.Grads.Stack2ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT32(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-		for i, v := range &m.gwt15 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt15[:])
+		dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dcols := &m.dcols15
-		*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		runtime.GemmTN32(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dxp := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
 		*dxp = [16][32][32]float32{}
 		for ki := range dcols {
@@ -4095,38 +4053,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv2Bias[f] += s
+			m.Grads.Stack2Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt13[:])
+		dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+		dxf := m.e23_0[row][:]
+		clear(dxf)
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+17:], 16, dxf[c*256+0:], 16, 15, 15)
 		}
-		dcols := &m.dcols13
-		*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-		dxp := &m.dxp13
-		*dxp = [32][18][18]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				dr := (*[16]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Stack2Conv2OutW]float32)(dcols[ki][oh*Stack2Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+272:], 16, dxf[c*256+0:], 16, 15, 16)
 		}
-		dx := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[16]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+528:], 16, dxf[c*256+1:], 16, 15, 15)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+769:], 16, dxf[c*256+0:], 16, 16, 15)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+1024:], 16, dxf[c*256+0:], 16, 16, 16)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+1280:], 16, dxf[c*256+1:], 16, 16, 15)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+1537:], 16, dxf[c*256+16:], 16, 15, 15)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+1792:], 16, dxf[c*256+16:], 16, 15, 16)
+		}
+		for c := 0; c < 32; c++ {
+			runtime.AxpyRows32(1, dcf[c*2304+2048:], 16, dxf[c*256+17:], 16, 15, 15)
 		}
 	}
 
@@ -4208,21 +4169,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv1Bias[f] += s
+			m.Grads.Stack2Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.e23_0[row][:]
 		runtime.GemmNT32(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-		for i, v := range &m.gwt10 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt10[:])
+		dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dcols := &m.dcols10
-		*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dxp := &m.dxp10
 		*dxp = [16][33][33]float32{}
 		for ki := range dcols {
@@ -4333,38 +4287,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv2Bias[f] += s
+			m.Grads.Stack1Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d8[row][:]
 		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-		for i, v := range &m.gwt6 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt6[:])
+		dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+		dxf := m.e15_0[row][:]
+		clear(dxf)
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 		}
-		dcols := &m.dcols6
-		*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-		dxp := &m.dxp6
-		*dxp = [16][34][34]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv2OutW]float32)(dcols[ki][oh*Stack1Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 		}
-		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 		}
 	}
 
@@ -4446,38 +4403,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv1Bias[f] += s
+			m.Grads.Stack1Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.e15_0[row][:]
 		runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-		for i, v := range &m.gwt3 {
-			gw[i] += v
+		runtime.Add32(gw[:], gw[:], m.gwt3[:])
+		dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+		dxf := m.d8[row][:]
+		clear(dxf)
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 		}
-		dcols := &m.dcols3
-		*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float32{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		runtime.GemmTN32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-		dxp := &m.dxp3
-		*dxp = [16][34][34]float32{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv1OutW]float32)(dcols[ki][oh*Stack1Conv1OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 		}
-		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d8[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+		}
+		for c := 0; c < 16; c++ {
+			runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 		}
 	}
 
@@ -4566,38 +4526,41 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
 			}
-			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-			dxp := &m.dxp0
-			*dxp = [3][34][34]float32{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
 			}
-			dx := (*[3][32][32]float32)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -4616,17 +4579,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -7384,20 +7384,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a77[row][:]
 			dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks12PwBias[f] += s
+				m.Grads.Blocks12PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d80[row][:]
 			runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
-			for i, v := range &m.gwt78 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt78[:])
 			dcf := m.d79[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 		}
 	}
 
@@ -7634,20 +7627,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a71[row][:]
 			dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks11PwBias[f] += s
+				m.Grads.Blocks11PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d80[row][:]
 			runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
-			for i, v := range &m.gwt72 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt72[:])
 			dcf := m.d71[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
 		}
 	}
 
@@ -7889,20 +7875,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a65[row][:]
 			dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks10PwBias[f] += s
+				m.Grads.Blocks10PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
-			for i, v := range &m.gwt66 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt66[:])
 			dcf := m.d67[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 		}
 	}
 
@@ -8139,20 +8118,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a59[row][:]
 			dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks9PwBias[f] += s
+				m.Grads.Blocks9PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
-			for i, v := range &m.gwt60 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt60[:])
 			dcf := m.d67[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 		}
 	}
 
@@ -8389,20 +8361,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a53[row][:]
 			dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks8PwBias[f] += s
+				m.Grads.Blocks8PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
-			for i, v := range &m.gwt54 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt54[:])
 			dcf := m.d67[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 		}
 	}
 
@@ -8639,20 +8604,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a47[row][:]
 			dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks7PwBias[f] += s
+				m.Grads.Blocks7PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
-			for i, v := range &m.gwt48 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt48[:])
 			dcf := m.d67[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 		}
 	}
 
@@ -8889,20 +8847,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a41[row][:]
 			dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks6PwBias[f] += s
+				m.Grads.Blocks6PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
-			for i, v := range &m.gwt42 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt42[:])
 			dcf := m.d67[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 		}
 	}
 
@@ -9139,20 +9090,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a35[row][:]
 			dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks5PwBias[f] += s
+				m.Grads.Blocks5PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
-			for i, v := range &m.gwt36 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt36[:])
 			dcf := m.d80[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 		}
 	}
 
@@ -9394,20 +9338,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a29[row][:]
 			dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks4PwBias[f] += s
+				m.Grads.Blocks4PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d32[row][:]
 			runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
-			for i, v := range &m.gwt30 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt30[:])
 			dcf := m.d31[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 		}
 	}
 
@@ -9644,20 +9581,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a23[row][:]
 			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks3PwBias[f] += s
+				m.Grads.Blocks3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d32[row][:]
 			runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
-			for i, v := range &m.gwt24 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt24[:])
 			dcf := m.d68[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 		}
 	}
 
@@ -9901,20 +9831,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a17[row][:]
 			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks2PwBias[f] += s
+				m.Grads.Blocks2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d20[row][:]
 			runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
-			for i, v := range &m.gwt18 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt18[:])
 			dcf := m.d19[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 		}
 	}
 
@@ -10153,20 +10076,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a11[row][:]
 			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks1PwBias[f] += s
+				m.Grads.Blocks1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d20[row][:]
 			runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
-			for i, v := range &m.gwt12 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt12[:])
 			dcf := m.d32[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 		}
 	}
 
@@ -10410,20 +10326,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a5[row][:]
 			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks0PwBias[f] += s
+				m.Grads.Blocks0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d8[row][:]
 			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
-			for i, v := range &m.gwt6 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt6[:])
 			dcf := m.d20[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 		}
 	}
 
@@ -10675,21 +10584,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d19[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxp := &m.dxp0
 				*dxp = [3][97][97]float32{}
 				for ki := range dcols {
@@ -10727,17 +10629,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d19[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -10860,20 +10756,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a77[row][:]
 		dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks12PwBias[f] += s
+			m.Grads.Blocks12PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d80[row][:]
 		runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
-		for i, v := range &m.gwt78 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt78[:])
 		dcf := m.d79[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 	}
 
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
@@ -11034,20 +10923,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a71[row][:]
 		dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks11PwBias[f] += s
+			m.Grads.Blocks11PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d80[row][:]
 		runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
-		for i, v := range &m.gwt72 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt72[:])
 		dcf := m.d71[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
 	}
 
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
@@ -11213,20 +11095,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a65[row][:]
 		dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks10PwBias[f] += s
+			m.Grads.Blocks10PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
-		for i, v := range &m.gwt66 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt66[:])
 		dcf := m.d67[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 	}
 
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
@@ -11387,20 +11262,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a59[row][:]
 		dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks9PwBias[f] += s
+			m.Grads.Blocks9PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
-		for i, v := range &m.gwt60 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt60[:])
 		dcf := m.d67[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 	}
 
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
@@ -11561,20 +11429,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a53[row][:]
 		dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks8PwBias[f] += s
+			m.Grads.Blocks8PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
-		for i, v := range &m.gwt54 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt54[:])
 		dcf := m.d67[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 	}
 
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
@@ -11735,20 +11596,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a47[row][:]
 		dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks7PwBias[f] += s
+			m.Grads.Blocks7PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
-		for i, v := range &m.gwt48 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt48[:])
 		dcf := m.d67[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 	}
 
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
@@ -11909,20 +11763,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a41[row][:]
 		dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks6PwBias[f] += s
+			m.Grads.Blocks6PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
-		for i, v := range &m.gwt42 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt42[:])
 		dcf := m.d67[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 	}
 
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
@@ -12083,20 +11930,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a35[row][:]
 		dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks5PwBias[f] += s
+			m.Grads.Blocks5PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
-		for i, v := range &m.gwt36 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt36[:])
 		dcf := m.d80[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 	}
 
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
@@ -12262,20 +12102,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a29[row][:]
 		dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks4PwBias[f] += s
+			m.Grads.Blocks4PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d32[row][:]
 		runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
-		for i, v := range &m.gwt30 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt30[:])
 		dcf := m.d31[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 	}
 
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
@@ -12436,20 +12269,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a23[row][:]
 		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks3PwBias[f] += s
+			m.Grads.Blocks3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d32[row][:]
 		runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
-		for i, v := range &m.gwt24 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt24[:])
 		dcf := m.d68[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 	}
 
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
@@ -12617,20 +12443,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a17[row][:]
 		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks2PwBias[f] += s
+			m.Grads.Blocks2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d20[row][:]
 		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
-		for i, v := range &m.gwt18 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt18[:])
 		dcf := m.d19[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
@@ -12793,20 +12612,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a11[row][:]
 		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks1PwBias[f] += s
+			m.Grads.Blocks1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d20[row][:]
 		runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
-		for i, v := range &m.gwt12 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt12[:])
 		dcf := m.d32[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 	}
 
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
@@ -12974,20 +12786,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a5[row][:]
 		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks0PwBias[f] += s
+			m.Grads.Blocks0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d8[row][:]
 		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
-		for i, v := range &m.gwt6 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt6[:])
 		dcf := m.d20[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 	}
 
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
@@ -13163,21 +12968,14 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxp := &m.dxp0
 			*dxp = [3][97][97]float32{}
 			for ki := range dcols {
@@ -13213,17 +13011,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -227,7 +227,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	a0     [BatchChunk][4704]float64 // output
-	dxp0   [1][32][32]float64        // dL/d(padded input)
 	cols0  [25][784]float64          // im2col of one sample's padded input (batched pass)
 	dcols0 [25][784]float64          // dL/dcols of one sample (batched pass)
 	gwt0   [150]float64              // one sample's dL/dW (batched pass)
@@ -750,32 +749,89 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Layers2Filters][Layers2Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers2Bias[f] += s
+				m.Grads.Layers2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d2[row][:]
 			runtime.GemmNT64(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
-			for i, v := range &m.gwt2 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt2[:])
+			dcf := unsafe.Slice(&m.dcols2[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
+			dxf := m.d1[row][:]
+			clear(dxf)
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+0:], 10, dxf[c*196+0:], 14, 10, 10)
 			}
-			dcols := &m.dcols2
-			*dcols = [Layers2Patch][Layers2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
-			dxp := (*[6][14][14]float64)(unsafe.Pointer(&m.d1[row]))
-			*dxp = [6][14][14]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-				for oh := 0; oh < Layers2OutH; oh++ {
-					dr := (*[10]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Layers2OutW]float64)(dcols[ki][oh*Layers2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+100:], 10, dxf[c*196+1:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+200:], 10, dxf[c*196+2:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+300:], 10, dxf[c*196+3:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+400:], 10, dxf[c*196+4:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+500:], 10, dxf[c*196+14:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+600:], 10, dxf[c*196+15:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+700:], 10, dxf[c*196+16:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+800:], 10, dxf[c*196+17:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+900:], 10, dxf[c*196+18:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1000:], 10, dxf[c*196+28:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1100:], 10, dxf[c*196+29:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1200:], 10, dxf[c*196+30:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1300:], 10, dxf[c*196+31:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1400:], 10, dxf[c*196+32:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1500:], 10, dxf[c*196+42:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1600:], 10, dxf[c*196+43:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1700:], 10, dxf[c*196+44:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1800:], 10, dxf[c*196+45:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+1900:], 10, dxf[c*196+46:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+2000:], 10, dxf[c*196+56:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+2100:], 10, dxf[c*196+57:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+2200:], 10, dxf[c*196+58:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+2300:], 10, dxf[c*196+59:], 14, 10, 10)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*2500+2400:], 10, dxf[c*196+60:], 14, 10, 10)
 			}
 		}
 	}
@@ -827,38 +883,89 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d0[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+58:], 28, dxf[c*784+0:], 28, 26, 26)
 				}
-				dcols := &m.dcols0
-				*dcols = [Layers0Patch][Layers0Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-				runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-				dxp := &m.dxp0
-				*dxp = [1][32][32]float64{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						dr := (*[28]float64)(dxp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+841:], 28, dxf[c*784+0:], 28, 26, 27)
 				}
-				dx := (*[1][28][28]float64)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[28]float64)(dxp[c][h+2][2:])
-					}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+1624:], 28, dxf[c*784+0:], 28, 26, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+2408:], 28, dxf[c*784+1:], 28, 26, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+3192:], 28, dxf[c*784+2:], 28, 26, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+3950:], 28, dxf[c*784+0:], 28, 27, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+4733:], 28, dxf[c*784+0:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+5516:], 28, dxf[c*784+0:], 28, 27, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+6300:], 28, dxf[c*784+1:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+7084:], 28, dxf[c*784+2:], 28, 27, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+7842:], 28, dxf[c*784+0:], 28, 28, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+8625:], 28, dxf[c*784+0:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+9408:], 28, dxf[c*784+0:], 28, 28, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+10192:], 28, dxf[c*784+1:], 28, 28, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+10976:], 28, dxf[c*784+2:], 28, 28, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+11762:], 28, dxf[c*784+28:], 28, 27, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+12545:], 28, dxf[c*784+28:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+13328:], 28, dxf[c*784+28:], 28, 27, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+14112:], 28, dxf[c*784+29:], 28, 27, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+14896:], 28, dxf[c*784+30:], 28, 27, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+15682:], 28, dxf[c*784+56:], 28, 26, 26)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+16465:], 28, dxf[c*784+56:], 28, 26, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+17248:], 28, dxf[c*784+56:], 28, 26, 28)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+18032:], 28, dxf[c*784+57:], 28, 26, 27)
+				}
+				for c := 0; c < 1; c++ {
+					runtime.AxpyRows64(1, dcf[c*19600+18816:], 28, dxf[c*784+58:], 28, 26, 26)
 				}
 			}
 		} else {
@@ -898,17 +1005,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
+					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d0[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -1015,32 +1116,89 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Layers2Filters][Layers2Positions]float64)(unsafe.Pointer(&m.d2[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Layers2Bias[f] += s
+			m.Grads.Layers2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d2[row][:]
 		runtime.GemmNT64(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
-		for i, v := range &m.gwt2 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt2[:])
+		dcf := unsafe.Slice(&m.dcols2[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
+		dxf := m.d1[row][:]
+		clear(dxf)
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+0:], 10, dxf[c*196+0:], 14, 10, 10)
 		}
-		dcols := &m.dcols2
-		*dcols = [Layers2Patch][Layers2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
-		dxp := (*[6][14][14]float64)(unsafe.Pointer(&m.d1[row]))
-		*dxp = [6][14][14]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-			for oh := 0; oh < Layers2OutH; oh++ {
-				dr := (*[10]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Layers2OutW]float64)(dcols[ki][oh*Layers2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+100:], 10, dxf[c*196+1:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+200:], 10, dxf[c*196+2:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+300:], 10, dxf[c*196+3:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+400:], 10, dxf[c*196+4:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+500:], 10, dxf[c*196+14:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+600:], 10, dxf[c*196+15:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+700:], 10, dxf[c*196+16:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+800:], 10, dxf[c*196+17:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+900:], 10, dxf[c*196+18:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1000:], 10, dxf[c*196+28:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1100:], 10, dxf[c*196+29:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1200:], 10, dxf[c*196+30:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1300:], 10, dxf[c*196+31:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1400:], 10, dxf[c*196+32:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1500:], 10, dxf[c*196+42:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1600:], 10, dxf[c*196+43:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1700:], 10, dxf[c*196+44:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1800:], 10, dxf[c*196+45:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+1900:], 10, dxf[c*196+46:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+2000:], 10, dxf[c*196+56:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+2100:], 10, dxf[c*196+57:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+2200:], 10, dxf[c*196+58:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+2300:], 10, dxf[c*196+59:], 14, 10, 10)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*2500+2400:], 10, dxf[c*196+60:], 14, 10, 10)
 		}
 	}
 
@@ -1086,38 +1244,89 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d0[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+58:], 28, dxf[c*784+0:], 28, 26, 26)
 			}
-			dcols := &m.dcols0
-			*dcols = [Layers0Patch][Layers0Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
-			dxp := &m.dxp0
-			*dxp = [1][32][32]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					dr := (*[28]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+841:], 28, dxf[c*784+0:], 28, 26, 27)
 			}
-			dx := (*[1][28][28]float64)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[28]float64)(dxp[c][h+2][2:])
-				}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+1624:], 28, dxf[c*784+0:], 28, 26, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+2408:], 28, dxf[c*784+1:], 28, 26, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+3192:], 28, dxf[c*784+2:], 28, 26, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+3950:], 28, dxf[c*784+0:], 28, 27, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+4733:], 28, dxf[c*784+0:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+5516:], 28, dxf[c*784+0:], 28, 27, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+6300:], 28, dxf[c*784+1:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+7084:], 28, dxf[c*784+2:], 28, 27, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+7842:], 28, dxf[c*784+0:], 28, 28, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+8625:], 28, dxf[c*784+0:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+9408:], 28, dxf[c*784+0:], 28, 28, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+10192:], 28, dxf[c*784+1:], 28, 28, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+10976:], 28, dxf[c*784+2:], 28, 28, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+11762:], 28, dxf[c*784+28:], 28, 27, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+12545:], 28, dxf[c*784+28:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+13328:], 28, dxf[c*784+28:], 28, 27, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+14112:], 28, dxf[c*784+29:], 28, 27, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+14896:], 28, dxf[c*784+30:], 28, 27, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+15682:], 28, dxf[c*784+56:], 28, 26, 26)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+16465:], 28, dxf[c*784+56:], 28, 26, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+17248:], 28, dxf[c*784+56:], 28, 26, 28)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+18032:], 28, dxf[c*784+57:], 28, 26, 27)
+			}
+			for c := 0; c < 1; c++ {
+				runtime.AxpyRows64(1, dcf[c*19600+18816:], 28, dxf[c*784+58:], 28, 26, 26)
 			}
 		} else {
 			runtime.ReluBackward64(m.a0[row][:], m.d0[row][:])
@@ -1153,17 +1362,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Layers0Bias[f] += s
+				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d0[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

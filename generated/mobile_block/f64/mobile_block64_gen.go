@@ -1015,12 +1015,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a2[row][:]
 			dzf := m.d5[row][:]
 			runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Block3Filters, Block3Patch, Block3Positions)
-			for i, v := range &m.gwt3 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt3[:])
 			dcf := m.d2[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Block3Patch, Block3Positions, Block3Filters)
+			runtime.GemmTNSet64(dcf, w, dzf, Block3Patch, Block3Positions, Block3Filters)
 		}
 	}
 
@@ -1275,12 +1272,9 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a2[row][:]
 		dzf := m.d5[row][:]
 		runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Block3Filters, Block3Patch, Block3Positions)
-		for i, v := range &m.gwt3 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt3[:])
 		dcf := m.d2[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Block3Patch, Block3Positions, Block3Filters)
+		runtime.GemmTNSet64(dcf, w, dzf, Block3Patch, Block3Positions, Block3Filters)
 	}
 
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10

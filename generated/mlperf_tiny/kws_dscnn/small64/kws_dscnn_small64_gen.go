@@ -1929,20 +1929,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a12[row][:]
 			dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds1PwBias[f] += s
+				m.Grads.Ds1PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d15[row][:]
 			runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt13[:])
 			dcf := m.d16[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
 	}
 
@@ -2179,20 +2172,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a6[row][:]
 			dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds0PwBias[f] += s
+				m.Grads.Ds0PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d15[row][:]
 			runtime.GemmNT64(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-			for i, v := range &m.gwt7 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt7[:])
 			dcf := m.d16[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
 	}
 
@@ -2458,21 +2444,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d16[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+				runtime.GemmTNSet64(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dcols := &m.dcols0
-				*dcols = [ConvPatch][ConvPositions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-				runtime.GemmTN64(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dxp := &m.dxp0
 				*dxp = [1][16][7]float64{}
 				for ki := range dcols {
@@ -2513,17 +2492,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d16[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -2685,20 +2658,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a12[row][:]
 		dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds1PwBias[f] += s
+			m.Grads.Ds1PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d15[row][:]
 		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt13[:])
 		dcf := m.d16[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
@@ -2859,20 +2825,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a6[row][:]
 		dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds0PwBias[f] += s
+			m.Grads.Ds0PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d15[row][:]
 		runtime.GemmNT64(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-		for i, v := range &m.gwt7 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt7[:])
 		dcf := m.d16[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
@@ -3060,21 +3019,14 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d16[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+			runtime.GemmTNSet64(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dcols := &m.dcols0
-			*dcols = [ConvPatch][ConvPositions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-			runtime.GemmTN64(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dxp := &m.dxp0
 			*dxp = [1][16][7]float64{}
 			for ki := range dcols {
@@ -3113,17 +3065,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d16[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -644,7 +644,6 @@ type Model struct {
 	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
 	a0     [BatchChunk][256]float64 // output
 	xp0    [3][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
-	dxp0   [3][10][18]float64       // dL/d(padded input)
 	cols0  [27][128]float64         // im2col of one sample's padded input (batched pass)
 	dcols0 [27][128]float64         // dL/dcols of one sample (batched pass)
 	gwt0   [54]float64              // one sample's dL/dW (batched pass)
@@ -661,7 +660,6 @@ type Model struct {
 	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
 	a3     [BatchChunk][256]float64 // output
 	xp3    [2][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
-	dxp3   [2][10][18]float64       // dL/d(padded input)
 	cols3  [18][128]float64         // im2col of one sample's padded input (batched pass)
 	dcols3 [18][128]float64         // dL/dcols of one sample (batched pass)
 	gwt3   [36]float64              // one sample's dL/dW (batched pass)
@@ -678,7 +676,6 @@ type Model struct {
 	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
 	a6     [BatchChunk][256]float64 // output
 	xp6    [2][10][18]float64       // zero-padded input of the implicit GEMM (forward pass)
-	dxp6   [2][10][18]float64       // dL/d(padded input)
 	cols6  [18][128]float64         // im2col of one sample's padded input (batched pass)
 	dcols6 [18][128]float64         // dL/dcols of one sample (batched pass)
 	gwt6   [36]float64              // one sample's dL/dW (batched pass)
@@ -712,7 +709,6 @@ type Model struct {
 	a12 [BatchChunk][128]float64 // output
 	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
 	a13     [BatchChunk][128]float64 // output
-	dxp13   [4][6][10]float64        // dL/d(padded input)
 	cols13  [36][32]float64          // im2col of one sample's padded input (batched pass)
 	dcols13 [36][32]float64          // dL/dcols of one sample (batched pass)
 	gwt13   [144]float64             // one sample's dL/dW (batched pass)
@@ -751,7 +747,6 @@ type Model struct {
 	a20 [BatchChunk][48]float64 // output
 	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
 	a21     [BatchChunk][48]float64 // output
-	dxp21   [6][4][6]float64        // dL/d(padded input)
 	cols21  [54][8]float64          // im2col of one sample's padded input (batched pass)
 	dcols21 [54][8]float64          // dL/dcols of one sample (batched pass)
 	gwt21   [324]float64            // one sample's dL/dW (batched pass)
@@ -2486,21 +2481,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3ShortcutBias[f] += s
+				m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d23[row][:]
 			runtime.GemmNT64(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-			for i, v := range &m.gwt23 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt23[:])
+			dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dcols := &m.dcols23
-			*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dxp := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
 			*dxp = [4][4][8]float64{}
 			for ki := range dcols {
@@ -2623,38 +2611,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv2Bias[f] += s
+				m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d24[row][:]
 			runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-			for i, v := range &m.gwt21 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt21[:])
+			dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+			dxf := m.d25[row][:]
+			clear(dxf)
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
 			}
-			dcols := &m.dcols21
-			*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-			dxp := &m.dxp21
-			*dxp = [6][4][6]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-				for oh := 0; oh < Stack3Conv2OutH; oh++ {
-					dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack3Conv2OutW]float64)(dcols[ki][oh*Stack3Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
 			}
-			dx := (*[6][2][4]float64)(unsafe.Pointer(&m.d25[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
 			}
 		}
 	}
@@ -2774,21 +2765,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv1Bias[f] += s
+				m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d25[row][:]
 			runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-			for i, v := range &m.gwt18 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt18[:])
+			dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dcols := &m.dcols18
-			*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dxp := &m.dxp18
 			*dxp = [4][5][9]float64{}
 			for ki := range dcols {
@@ -2844,21 +2828,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2ShortcutBias[f] += s
+				m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-			for i, v := range &m.gwt15 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt15[:])
+			dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dcols := &m.dcols15
-			*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dxp := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
 			*dxp = [2][8][16]float64{}
 			for ki := range dcols {
@@ -2981,38 +2958,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv2Bias[f] += s
+				m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt13[:])
+			dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+			dxf := m.e23_0[row][:]
+			clear(dxf)
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
 			}
-			dcols := &m.dcols13
-			*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-			dxp := &m.dxp13
-			*dxp = [4][6][10]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack2Conv2OutW]float64)(dcols[ki][oh*Stack2Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
 			}
-			dx := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
 			}
 		}
 	}
@@ -3132,21 +3112,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv1Bias[f] += s
+				m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.e23_0[row][:]
 			runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-			for i, v := range &m.gwt10 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt10[:])
+			dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dcols := &m.dcols10
-			*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dxp := &m.dxp10
 			*dxp = [2][9][17]float64{}
 			for ki := range dcols {
@@ -3297,38 +3270,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv2Bias[f] += s
+				m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d8[row][:]
 			runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-			for i, v := range &m.gwt6 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt6[:])
+			dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+			dxf := m.e15_0[row][:]
+			clear(dxf)
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
-			dcols := &m.dcols6
-			*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-			dxp := &m.dxp6
-			*dxp = [2][10][18]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv2OutW]float64)(dcols[ki][oh*Stack1Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
-			dx := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		}
 	}
@@ -3448,38 +3424,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv1Bias[f] += s
+				m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.e15_0[row][:]
 			runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-			for i, v := range &m.gwt3 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt3[:])
+			dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+			dxf := m.d8[row][:]
+			clear(dxf)
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
-			dcols := &m.dcols3
-			*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-			dxp := &m.dxp3
-			*dxp = [2][10][18]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv1OutW]float64)(dcols[ki][oh*Stack1Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
-			dx := (*[2][8][16]float64)(unsafe.Pointer(&m.d8[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		}
 	}
@@ -3606,38 +3585,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 				}
-				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-				dxp := &m.dxp0
-				*dxp = [3][10][18]float64{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 				}
-				dx := (*[3][8][16]float64)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 				}
 			}
 		} else {
@@ -3658,17 +3640,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -3824,21 +3800,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3ShortcutBias[f] += s
+			m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d23[row][:]
 		runtime.GemmNT64(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-		for i, v := range &m.gwt23 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt23[:])
+		dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dcols := &m.dcols23
-		*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dxp := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
 		*dxp = [4][4][8]float64{}
 		for ki := range dcols {
@@ -3925,38 +3894,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv2Bias[f] += s
+			m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d24[row][:]
 		runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-		for i, v := range &m.gwt21 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt21[:])
+		dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+		dxf := m.d25[row][:]
+		clear(dxf)
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
 		}
-		dcols := &m.dcols21
-		*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-		dxp := &m.dxp21
-		*dxp = [6][4][6]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-			for oh := 0; oh < Stack3Conv2OutH; oh++ {
-				dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack3Conv2OutW]float64)(dcols[ki][oh*Stack3Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
 		}
-		dx := (*[6][2][4]float64)(unsafe.Pointer(&m.d25[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
 		}
 	}
 
@@ -4038,21 +4010,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv1Bias[f] += s
+			m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d25[row][:]
 		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-		for i, v := range &m.gwt18 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt18[:])
+		dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dcols := &m.dcols18
-		*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dxp := &m.dxp18
 		*dxp = [4][5][9]float64{}
 		for ki := range dcols {
@@ -4102,21 +4067,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2ShortcutBias[f] += s
+			m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-		for i, v := range &m.gwt15 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt15[:])
+		dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dcols := &m.dcols15
-		*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dxp := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
 		*dxp = [2][8][16]float64{}
 		for ki := range dcols {
@@ -4203,38 +4161,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv2Bias[f] += s
+			m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt13[:])
+		dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+		dxf := m.e23_0[row][:]
+		clear(dxf)
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
 		}
-		dcols := &m.dcols13
-		*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-		dxp := &m.dxp13
-		*dxp = [4][6][10]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack2Conv2OutW]float64)(dcols[ki][oh*Stack2Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
 		}
-		dx := (*[4][4][8]float64)(unsafe.Pointer(&m.e23_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
 		}
 	}
 
@@ -4316,21 +4277,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv1Bias[f] += s
+			m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.e23_0[row][:]
 		runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-		for i, v := range &m.gwt10 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt10[:])
+		dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dcols := &m.dcols10
-		*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dxp := &m.dxp10
 		*dxp = [2][9][17]float64{}
 		for ki := range dcols {
@@ -4441,38 +4395,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv2Bias[f] += s
+			m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d8[row][:]
 		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-		for i, v := range &m.gwt6 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt6[:])
+		dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+		dxf := m.e15_0[row][:]
+		clear(dxf)
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 		}
-		dcols := &m.dcols6
-		*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-		dxp := &m.dxp6
-		*dxp = [2][10][18]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv2OutW]float64)(dcols[ki][oh*Stack1Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 		}
-		dx := (*[2][8][16]float64)(unsafe.Pointer(&m.e15_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 		}
 	}
 
@@ -4554,38 +4511,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv1Bias[f] += s
+			m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.e15_0[row][:]
 		runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-		for i, v := range &m.gwt3 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt3[:])
+		dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+		dxf := m.d8[row][:]
+		clear(dxf)
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 		}
-		dcols := &m.dcols3
-		*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-		dxp := &m.dxp3
-		*dxp = [2][10][18]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv1OutW]float64)(dcols[ki][oh*Stack1Conv1OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 		}
-		dx := (*[2][8][16]float64)(unsafe.Pointer(&m.d8[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 		}
 	}
 
@@ -4674,38 +4634,41 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
 			}
-			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-			dxp := &m.dxp0
-			*dxp = [3][10][18]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					dr := (*[16]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
 			}
-			dx := (*[3][8][16]float64)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[16]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -4724,17 +4687,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

@@ -2863,20 +2863,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a23[row][:]
 			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d26[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks3PwBias[f] += s
+				m.Grads.Blocks3PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d26[row][:]
 			runtime.GemmNT64(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
-			for i, v := range &m.gwt24 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt24[:])
 			dcf := m.d23[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 		}
 	}
 
@@ -3118,20 +3111,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a17[row][:]
 			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks2PwBias[f] += s
+				m.Grads.Blocks2PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d20[row][:]
 			runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
-			for i, v := range &m.gwt18 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt18[:])
 			dcf := m.d19[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 		}
 	}
 
@@ -3368,20 +3354,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a11[row][:]
 			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks1PwBias[f] += s
+				m.Grads.Blocks1PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d20[row][:]
 			runtime.GemmNT64(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
-			for i, v := range &m.gwt12 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt12[:])
 			dcf := m.d11[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 		}
 	}
 
@@ -3623,20 +3602,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a5[row][:]
 			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Blocks0PwBias[f] += s
+				m.Grads.Blocks0PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d8[row][:]
 			runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
-			for i, v := range &m.gwt6 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt6[:])
 			dcf := m.d5[row][:]
-			clear(dcf)
-			runtime.GemmTN64(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
+			runtime.GemmTNSet64(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 		}
 	}
 
@@ -3886,21 +3858,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d4[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxp := &m.dxp0
 				*dxp = [3][17][17]float64{}
 				for ki := range dcols {
@@ -3938,17 +3903,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d4[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -4105,20 +4064,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a23[row][:]
 		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d26[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks3PwBias[f] += s
+			m.Grads.Blocks3PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d26[row][:]
 		runtime.GemmNT64(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
-		for i, v := range &m.gwt24 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt24[:])
 		dcf := m.d23[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 	}
 
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
@@ -4284,20 +4236,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a17[row][:]
 		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks2PwBias[f] += s
+			m.Grads.Blocks2PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d20[row][:]
 		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
-		for i, v := range &m.gwt18 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt18[:])
 		dcf := m.d19[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
@@ -4458,20 +4403,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a11[row][:]
 		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks1PwBias[f] += s
+			m.Grads.Blocks1PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d20[row][:]
 		runtime.GemmNT64(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
-		for i, v := range &m.gwt12 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt12[:])
 		dcf := m.d11[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 	}
 
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
@@ -4637,20 +4575,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a5[row][:]
 		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Blocks0PwBias[f] += s
+			m.Grads.Blocks0PwBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d8[row][:]
 		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
-		for i, v := range &m.gwt6 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt6[:])
 		dcf := m.d5[row][:]
-		clear(dcf)
-		runtime.GemmTN64(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
+		runtime.GemmTNSet64(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
@@ -4824,21 +4755,14 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d4[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxp := &m.dxp0
 			*dxp = [3][17][17]float64{}
 			for ki := range dcols {
@@ -4874,17 +4798,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d4[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }
