@@ -256,9 +256,9 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code, batched boo
 		return inference(false)
 	}
 	if bngeom(n).s >= bnKernelMin {
-		train := bnTrainKernels(p, n, rows)
+		train := bnTrainKernels(p, n, rows, false)
 		if batched {
-			train = bnSynced(bnTrainKernelsSynced(p, n, rows), train)
+			train = bnSynced(bnTrainKernels(p, n, rows, true), train)
 		}
 		return modes(train)
 	}
@@ -334,8 +334,10 @@ func bnRows(p *plan, n *node, rows jen.Code, views [][2]string, body ...jen.Code
 //		runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 //	}
 //
-// Without affine, y is a copy of x̂.
-func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
+// Without affine, y is a copy of x̂. With synced the per-channel sums are
+// those of the whole minibatch, all-reduced through the BatchSync
+// (bnSyncStats).
+func bnTrainKernels(p *plan, n *node, rows jen.Code, synced bool) []jen.Code {
 	xhat, inv := bnNames(n)
 	_, shift, _ := bnAffineNames(n)
 	k := n.GoName
@@ -348,49 +350,27 @@ func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
 	if !n.Affine {
 		y = mf(n.out).Index(jen.Id("r")).Op("=").Add(mf(xhat).Index(jen.Id("r")))
 	}
-	return []jen.Code{
-		jen.Id("cnt").Op(":=").Float64().Call(jen.Add(rows).Op("*").Id(k + "Positions")),
-		loopTo("c", k+"Channels",
-			jen.Var().Id("sum").Float64(),
-			bnRows(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.kernel("SumWide")).Call(xc)),
-			jen.Id("mean").Op(":=").Id("sum").Op("/").Id("cnt"),
-			jen.Var().Id("sq").Float64(),
-			bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean"))),
-			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
-			jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
-			bnRunningStats(p, n, st),
-		),
-		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
-		jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(
-			p.kernel("ScaleShiftRows").Call(row(xhat), row(n.in), all(mf(inv)), all(mf(shift)), jen.Id(k+"Channels"), jen.Id(k+"Positions")),
-			y,
-		),
+	sum := bnRows(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.kernel("SumWide")).Call(xc))
+	sq := bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean")))
+	finish := []jen.Code{
+		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
+		jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
+		bnRunningStats(p, n, st),
 	}
-}
-
-// bnTrainKernelsSynced is bnTrainKernels with the statistics of the whole
-// minibatch through the BatchSync (bnSyncStats).
-func bnTrainKernelsSynced(p *plan, n *node, rows jen.Code) []jen.Code {
-	xhat, inv := bnNames(n)
-	_, shift, _ := bnAffineNames(n)
-	k := n.GoName
-	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(k + f).Index(jen.Id("c")) }
-	xs := [][2]string{{"x", n.in}}
-	xc := jen.Id("x").Index(jen.Id("c")).Index(jen.Empty(), jen.Empty())
-	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
-	row := func(buf string) *jen.Statement { return all(mf(buf).Index(jen.Id("r"))) }
-	y := p.kernel("ScaleShiftRows").Call(row(n.out), row(xhat), all(pf(k+"Weight")), all(pf(k+"Bias")), jen.Id(k+"Channels"), jen.Id(k+"Positions"))
-	if !n.Affine {
-		y = mf(n.out).Index(jen.Id("r")).Op("=").Add(mf(xhat).Index(jen.Id("r")))
+	var code []jen.Code
+	if synced {
+		// the statistics of the whole minibatch through the BatchSync
+		code = bnSyncStats(n, rows, sum, sq, finish)
+	} else {
+		code = []jen.Code{
+			jen.Id("cnt").Op(":=").Float64().Call(jen.Add(rows).Op("*").Id(k + "Positions")),
+			loopTo("c", k+"Channels", append([]jen.Code{
+				jen.Var().Id("sum").Float64(), sum,
+				jen.Id("mean").Op(":=").Id("sum").Op("/").Id("cnt"),
+				jen.Var().Id("sq").Float64(), sq,
+			}, finish...)...),
+		}
 	}
-	code := bnSyncStats(n, rows,
-		bnRows(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.kernel("SumWide")).Call(xc)),
-		bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean"))),
-		[]jen.Code{
-			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
-			jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
-			bnRunningStats(p, n, st),
-		})
 	return append(code,
 		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
 		jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(

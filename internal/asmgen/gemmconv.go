@@ -70,38 +70,7 @@ func (l *lvl) gemmConv(mr, nv int) {
 	Label(tileLoop)
 	TESTQ(nt, nt)
 	JZ(LabelRef(end))
-	zeroInit, cInit, kStart := newLabel("zero"), newLabel("cinit"), newLabel("kstart")
-	TESTQ(U32(1), param("mode"))
-	JNZ(LabelRef(cInit))
-	TESTQ(U32(2), param("mode"))
-	JZ(LabelRef(zeroInit))
-	Load(Param("bias"), pa)
-	for i := 0; i < mr; i++ {
-		VBROADCASTSS(Mem{Base: pa, Disp: 4 * i}, l.v(accR(i, 0)))
-		for j := 1; j < nv; j++ {
-			VMOVAPS(l.v(accR(i, 0)), l.v(accR(i, j)))
-		}
-	}
-	JMP(LabelRef(kStart))
-	Label(cInit)
-	ld := ldc()
-	MOVQ(pc, pa)
-	for i := 0; i < mr; i++ {
-		if i > 0 {
-			ADDQ(ld, pa)
-		}
-		for j := 0; j < nv; j++ {
-			l.load(Mem{Base: pa, Disp: j * l.vb}, l.v(accR(i, j)), j == nv-1)
-		}
-	}
-	JMP(LabelRef(kStart))
-	Label(zeroInit)
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			VXORPS(l.v(accR(i, j)), l.v(accR(i, j)), l.v(accR(i, j)))
-		}
-	}
-	Label(kStart)
+	l.tileStart(mr, nv, pc, pa, ldc)
 	// The windows of the tile's vectors: pb[j] = b + 4·cols[j].
 	Load(Param("b"), o)
 	for j := 0; j < nv; j++ {
@@ -139,7 +108,7 @@ func (l *lvl) gemmConv(mr, nv int) {
 	Label(end)
 	IMUL3Q(U32(mr), rs, pa)
 	ADDQ(pa, param("a"))
-	ld = ldc()
+	ld := ldc()
 	IMUL3Q(U32(mr), ld, pa)
 	ADDQ(pa, param("c"))
 	ADDQ(pa, param("c2"))

@@ -946,38 +946,7 @@ func (l *lvl) gemmXN(mr, nv int) {
 	Label(tileLoop)
 	TESTQ(nt, nt)
 	JZ(LabelRef(end))
-	// Accumulators start from C (mode&3 = 1), the bias (2) or zero (0).
-	zeroInit, cInit, kStart := newLabel("zero"), newLabel("cinit"), newLabel("kstart")
-	TESTQ(U32(1), param("mode"))
-	JNZ(LabelRef(cInit))
-	TESTQ(U32(2), param("mode"))
-	JZ(LabelRef(zeroInit))
-	Load(Param("bias"), pr)
-	for i := 0; i < mr; i++ {
-		VBROADCASTSS(Mem{Base: pr, Disp: 4 * i}, l.v(accR(i, 0)))
-		for j := 1; j < nv; j++ {
-			VMOVAPS(l.v(accR(i, 0)), l.v(accR(i, j)))
-		}
-	}
-	JMP(LabelRef(kStart))
-	Label(cInit)
-	MOVQ(pc, pr)
-	for i := 0; i < mr; i++ {
-		if i > 0 {
-			ADDQ(ldc, pr)
-		}
-		for j := 0; j < nv; j++ {
-			l.load(Mem{Base: pr, Disp: j * l.vb}, l.v(accR(i, j)), j == nv-1)
-		}
-	}
-	JMP(LabelRef(kStart))
-	Label(zeroInit)
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			VXORPS(l.v(accR(i, j)), l.v(accR(i, j)), l.v(accR(i, j)))
-		}
-	}
-	Label(kStart)
+	l.tileStart(mr, nv, pc, pr, func() Register { return ldc })
 	Load(Param("a"), pa)
 	if mr > 4 {
 		LEAQ(Mem{Base: pa, Index: rs, Scale: 4}, pr)
@@ -1128,4 +1097,44 @@ func main() {
 	}
 	gemvAll()
 	Generate()
+}
+
+// tileStart emits the start of an mr×nv accumulator tile (gemmXN, gemmConv)
+// by the low bits of the argument mode: from the mr×nv block of C at pc
+// (mode&3 = 1, rows ldc() bytes apart; the last vector of a row masked), from
+// the bias (2: one value a row) or from zero (0). pr is a scratch register.
+func (l *lvl) tileStart(mr, nv int, pc, pr Register, ldc func() Register) {
+	accR := func(i, j int) int { return i*nv + j } // as the tile kernels number them
+	zeroInit, cInit, kStart := newLabel("zero"), newLabel("cinit"), newLabel("kstart")
+	TESTQ(U32(1), param("mode"))
+	JNZ(LabelRef(cInit))
+	TESTQ(U32(2), param("mode"))
+	JZ(LabelRef(zeroInit))
+	Load(Param("bias"), pr)
+	for i := 0; i < mr; i++ {
+		VBROADCASTSS(Mem{Base: pr, Disp: 4 * i}, l.v(accR(i, 0)))
+		for j := 1; j < nv; j++ {
+			VMOVAPS(l.v(accR(i, 0)), l.v(accR(i, j)))
+		}
+	}
+	JMP(LabelRef(kStart))
+	Label(cInit)
+	ld := ldc()
+	MOVQ(pc, pr)
+	for i := 0; i < mr; i++ {
+		if i > 0 {
+			ADDQ(ld, pr)
+		}
+		for j := 0; j < nv; j++ {
+			l.load(Mem{Base: pr, Disp: j * l.vb}, l.v(accR(i, j)), j == nv-1)
+		}
+	}
+	JMP(LabelRef(kStart))
+	Label(zeroInit)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VXORPS(l.v(accR(i, j)), l.v(accR(i, j)), l.v(accR(i, j)))
+		}
+	}
+	Label(kStart)
 }
