@@ -22,29 +22,7 @@ func (l *lvl) copyPlanes() {
 		"(planes, rows, n ≥ 1), and may set elements between the rows of dst, up to the last row's end, to zero.")
 	pd, ps := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
 	planes, rows, n := Load(Param("planes"), GP64()), Load(Param("rows"), GP64()), Load(Param("n"), GP64())
-	lanes := GP64()
-	MOVQ(n, lanes)
-	DECQ(lanes)
-	ANDQ(U32(l.w-1), lanes)
-	INCQ(lanes)
-	l.laneMask(lanes)
-	// nfull: the bytes of the full vectors before the last, (n-1)&-w · 4
-	nfull := GP64()
-	MOVQ(n, nfull)
-	DECQ(nfull)
-	ANDQ(I32(-l.w), nfull)
-	SHLQ(U8(2), nfull)
-	// limit: the end of the last row, dst + ((planes-1)·dps + (rows-1)·drs + n)·4
-	limit, tmp := GP64(), GP64()
-	MOVQ(planes, limit)
-	DECQ(limit)
-	IMULQ(param("dps"), limit)
-	MOVQ(rows, tmp)
-	DECQ(tmp)
-	IMULQ(param("drs"), tmp)
-	ADDQ(tmp, limit)
-	ADDQ(n, limit)
-	LEAQ(Mem{Base: pd, Index: limit, Scale: 4}, limit)
+	nfull, limit, tmp := l.planeRows(pd, rows, n, func(r Register) { MOVQ(planes, r) })
 	// the row strides in bytes, and the plane steps after a plane's rows:
 	// (dps - rows·drs)·4, (sps - rows·srs)·4
 	drs, srs, dAdj, sAdj := GP64(), GP64(), GP64(), GP64()
@@ -104,4 +82,34 @@ func (l *lvl) copyPlanes() {
 	row(false)
 	Label(wide)
 	row(true)
+}
+
+// planeRows emits the set-up the row copies over planes share: the tail
+// mask of a row's last vector (1 to w lanes), nfull (the bytes of the full
+// vectors before it, (n-1)&-w · 4) and limit (the end of the last row,
+// dst + ((planes-1)·dps + (rows-1)·drs + n)·4, with loadPlanes putting the
+// plane count into its register); tmp is a scratch register for the caller.
+func (l *lvl) planeRows(dst, rows, n Register, loadPlanes func(Register)) (nfull, limit, tmp Register) {
+	lanes := GP64()
+	MOVQ(n, lanes)
+	DECQ(lanes)
+	ANDQ(U32(l.w-1), lanes)
+	INCQ(lanes)
+	l.laneMask(lanes)
+	nfull = GP64()
+	MOVQ(n, nfull)
+	DECQ(nfull)
+	ANDQ(I32(-l.w), nfull)
+	SHLQ(U8(2), nfull)
+	limit, tmp = GP64(), GP64()
+	loadPlanes(limit)
+	DECQ(limit)
+	IMULQ(param("dps"), limit)
+	MOVQ(rows, tmp)
+	DECQ(tmp)
+	IMULQ(param("drs"), tmp)
+	ADDQ(tmp, limit)
+	ADDQ(n, limit)
+	LEAQ(Mem{Base: dst, Index: limit, Scale: 4}, limit)
+	return nfull, limit, tmp
 }

@@ -27,29 +27,7 @@ func (l *lvl) copyPlanesBN() {
 	const vv, vs, vt, vz, vm = 0, 1, 2, 3, 4
 	pz, py, ps := Load(Param("z"), GP64()), Load(Param("y"), GP64()), Load(Param("src"), GP64())
 	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
-	lanes := GP64()
-	MOVQ(n, lanes)
-	DECQ(lanes)
-	ANDQ(U32(l.w-1), lanes)
-	INCQ(lanes)
-	l.laneMask(lanes)
-	// nfull: the bytes of the full vectors before the last, (n-1)&-w · 4
-	nfull := GP64()
-	MOVQ(n, nfull)
-	DECQ(nfull)
-	ANDQ(I32(-l.w), nfull)
-	SHLQ(U8(2), nfull)
-	// limit: the end of the last row, z + ((planes-1)·dps + (rows-1)·drs + n)·4
-	limit, tmp := GP64(), GP64()
-	Load(Param("planes"), limit)
-	DECQ(limit)
-	IMULQ(param("dps"), limit)
-	MOVQ(rows, tmp)
-	DECQ(tmp)
-	IMULQ(param("drs"), tmp)
-	ADDQ(tmp, limit)
-	ADDQ(n, limit)
-	LEAQ(Mem{Base: pz, Index: limit, Scale: 4}, limit)
+	nfull, limit, tmp := l.planeRows(pz, rows, n, func(r Register) { Load(Param("planes"), r) })
 	// The row strides in bytes, and the plane steps after a plane's rows,
 	// (dps - rows·drs)·4 and (sps - rows·srs)·4, into the argument slots of
 	// dps and sps (the callee's).

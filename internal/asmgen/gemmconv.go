@@ -34,22 +34,7 @@ func (l *lvl) gemmConv(mr, nv int) {
 	l.laneMask(tail)
 	rs := Load(Param("rs"), GP64())
 	SHLQ(U8(2), rs)
-	var rs3 Register
-	if mr > 3 {
-		rs3 = GP64()
-		LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
-	}
-	aMem := func(base Register, i int) Mem {
-		switch i {
-		case 0:
-			return Mem{Base: base}
-		case 1, 2:
-			return Mem{Base: base, Index: rs, Scale: uint8(i)}
-		case 3:
-			return Mem{Base: base, Index: rs3, Scale: 1}
-		}
-		panic("row")
-	}
+	aMem := aRows(mr, rs)
 	pc, pcols, nt := GP64(), GP64(), GP64()
 	pa, po, cnt, o := GP64(), GP64(), GP64(), GP64()
 	pb := make([]Register, nv)

@@ -914,24 +914,9 @@ func (l *lvl) gemmXN(mr, nv int) {
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
 	SHLQ(U8(2), ldb)
-	var rs3 Register
-	if mr > 3 {
-		rs3 = GP64()
-		LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
-	}
 	// Rows 4…7 of a tall tile are read from a second pointer, pr + (i-4)·rs
 	// with pr = pa + 4·rs during the k loop (pr is free there).
-	aMem := func(base Register, i int) Mem {
-		switch i {
-		case 0:
-			return Mem{Base: base}
-		case 1, 2:
-			return Mem{Base: base, Index: rs, Scale: uint8(i)}
-		case 3:
-			return Mem{Base: base, Index: rs3, Scale: 1}
-		}
-		panic("row")
-	}
+	aMem := aRows(mr, rs)
 	pc, pb, nt := GP64(), GP64(), GP64()
 	pa, pbp, cnt, pr, ldc := GP64(), GP64(), GP64(), GP64(), GP64()
 	Load(Param("ldc"), ldc)
@@ -1137,4 +1122,26 @@ func (l *lvl) tileStart(mr, nv int, pc, pr Register, ldc func() Register) {
 		}
 	}
 	Label(kStart)
+}
+
+// aRows returns the addressing of rows 0…3 of a tile's A block from a base
+// pointer, rows rs bytes apart (rs·3 in a register of its own, set up here
+// when the tile has more than three rows).
+func aRows(mr int, rs Register) func(base Register, i int) Mem {
+	var rs3 Register
+	if mr > 3 {
+		rs3 = GP64()
+		LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
+	}
+	return func(base Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1, 2:
+			return Mem{Base: base, Index: rs, Scale: uint8(i)}
+		case 3:
+			return Mem{Base: base, Index: rs3, Scale: 1}
+		}
+		panic("row")
+	}
 }
