@@ -205,7 +205,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if hasAct(n) && !gemmRelu(n, g) {
 		fs = append(fs, field{name: z, size: n.outSize, doc: "pre-activation z = W ⋆ x + b"})
 	}
-	if g.padded && !convGEMM(g) { // im2col reads the unpadded input (convgemm.go)
+	if g.padded && !convGEMM(g) && !(dwMasked(g) && p.inference) { // im2col and dwMasked read the unpadded input
 		fs = append(fs, field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"})
 	}
 	if convImplicit(g) {
@@ -345,16 +345,35 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 	if hasAct(n) {
 		dst = z
 	}
+	var code []jen.Code
+	switch {
+	case dwMasked(g) && p.inference:
+		code = append(convBNPrep(p, n), dwMaskedForward(p, n, g, dst)...)
+	case dwMasked(g):
+		// inference mode straight from the input, training mode (whose
+		// backward pass reads the padded copy) through the flat planes
+		code = append(convBNPrep(p, n), jen.If(jen.Id("m").Dot("training")).Block(flatPlaneForward(p, n, g, dst, true)...).
+			Else().Block(dwMaskedForward(p, n, g, dst)...))
+	default:
+		code = flatPlaneForward(p, n, g, dst, false)
+	}
+	if hasAct(n) {
+		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
+	}
+	return code
+}
+
+// flatPlaneForward is the flat planes' forward pass (dwconv.go) into dst:
+// the padded copy of the input, then flatForward; trainOnly for the
+// training branch of a dwMasked convolution (the fused batchnorm and its
+// preparation are the other branch's).
+func flatPlaneForward(p *plan, n *node, g convGeom, dst string, trainOnly bool) []jen.Code {
 	code := convInputView(p, n, g, true)
 	fp := newFlatPlane(p, n, g)
 	if !fp.cropAll { // (cropAll writes z in one call after the filters)
 		code = append(code, view3(p, "z", dst, g.f, g.ho, g.wo))
 	}
-	code = append(code, flatForward(p, n, fp)...)
-	if hasAct(n) {
-		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
-	}
-	return code
+	return append(code, flatForward(p, n, fp, trainOnly)...)
 }
 
 // preBackward differentiates the activation in place: dz = da ⊙ act'(z).

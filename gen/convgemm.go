@@ -394,13 +394,23 @@ func offsName(n *node) string { return fmt.Sprintf("offs%d", n.Index) }
 //
 //	var offs3 = runtime.ConvOffsets(C, KH, KW, DH, DW, Hp*Wp, Wp)
 func convOffsetVars(f *jen.File, p *plan) {
+	convVars(f, p, convImplicit, offsName, "offsets of its patch rows into the padded input (runtime.GemmConv)", func(g convGeom) jen.Code {
+		return jen.Qual(rtPath, "ConvOffsets").Call(jen.Lit(g.c), jen.Lit(g.kh), jen.Lit(g.kw), jen.Lit(g.dh), jen.Lit(g.dw), jen.Lit(g.hp*g.wp), jen.Lit(g.wp))
+	})
+}
+
+// convVars declares a package variable name(n) = value(g) for every
+// convolution n whose geometry g wants one:
+//
+//	// offs3 is layers.3's doc.
+//	var offs3 = value
+func convVars(f *jen.File, p *plan, want func(convGeom) bool, name func(*node) string, doc string, value func(convGeom) jen.Code) {
 	for _, n := range p.nodes {
-		if _, ok := n.emit.(conv2dEmitter); !ok || !convImplicit(geom(n)) {
+		if _, ok := n.emit.(conv2dEmitter); !ok || !want(geom(n)) {
 			continue
 		}
-		g := geom(n)
-		f.Commentf("%s is %s's offsets of its patch rows into the padded input (runtime.GemmConv).", offsName(n), n.Name)
-		f.Var().Id(offsName(n)).Op("=").Qual(rtPath, "ConvOffsets").Call(jen.Lit(g.c), jen.Lit(g.kh), jen.Lit(g.kw), jen.Lit(g.dh), jen.Lit(g.dw), jen.Lit(g.hp*g.wp), jen.Lit(g.wp))
+		f.Commentf("%s is %s's %s.", name(n), n.Name, doc)
+		f.Var().Id(name(n)).Op("=").Add(value(geom(n)))
 	}
 }
 

@@ -186,7 +186,7 @@ func (g flatPlane) groupStart(v string) *jen.Statement {
 //	runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], OH*OW), OW, xpf[grp*(C/G)*Hp*Wp:], SH*Wp, taps[:], w, OH, OW, b)
 //	runtime.ShiftSumRows32(s[:], SW*OW, xpf[grp*(C/G)*Hp*Wp:], SH*Wp, taps[:], w, OH, (OW-1)*SW+1, b)
 //	runtime.CopyRows32(unsafe.Slice(&z[f][0][0], OH*OW), OH*OW, unsafe.Slice(&s[0], …), 0, SW, 1, OH*OW)
-func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
+func flatForward(p *plan, n *node, g flatPlane, trainOnly bool) []jen.Code {
 	w, b, _, _, _ := convNames(n)
 	sName, _ := flatNames(n)
 	bias := jen.Lit(0)
@@ -199,6 +199,10 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 	f := p.convBN[n]
 	if f != nil && f.conv != n {
 		f = nil
+	}
+	prep := convBNPrep(p, n)
+	if trainOnly {
+		prep = nil
 	}
 	switch {
 	case g.cropAll:
@@ -219,7 +223,7 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 			jen.Id("zf").Op(":=").Op("&").Id("z").Index(jen.Id("f")))
 		perFilter = append(perFilter, g.overOutputs(p, "zf", "s", 0, false)...)
 	}
-	code := append(convBNPrep(p, n),
+	code := append(prep,
 		jen.Id("taps").Op(":=").Index(jen.Lit(g.cg*g.kh*g.kw)).Int32().Values(g.taps()...),
 		flat3("xpf", "xp", g.c*g.hp*g.wp),
 	)
@@ -239,6 +243,9 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 	}
 	plane, zAll := g.ho*g.wo, all(p.buf(n.out))
 	if !g.cropAll {
+		if trainOnly {
+			return code
+		}
 		fused := p.kernel(name).Call(jen.Nil(), all(p.buf(f.dst())), jen.Lit(plane), jen.Lit(plane), zAll,
 			jen.Lit(plane), jen.Lit(plane), jen.Lit(g.f), jen.Lit(1), jen.Lit(plane), all(mf(scale)), all(mf(shift)))
 		if p.inference {
@@ -253,6 +260,9 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 		return append(code, fused)
 	}
 	train := p.kernel("CopyPlanes").Call(append([]jen.Code{zAll.Clone(), jen.Lit(plane), jen.Lit(g.wo), sAll.Clone()}, sizes...)...)
+	if trainOnly {
+		return append(code, train)
+	}
 	return append(code, jen.If(jen.Id("m").Dot("training")).Block(train).Else().Block(fused))
 }
 
@@ -323,7 +333,7 @@ func flatBackward(p *plan, n *node, g flatPlane, withDX bool) []jen.Code {
 	w, b, _, _, dxpField := convNames(n)
 	_, dzsName := flatNames(n)
 	plane := g.hp * g.wp
-	code := convInputView(p, n, g.convGeom, false)
+	code := append(dwMaskedPad(p, n, g.convGeom), convInputView(p, n, g.convGeom, false)...)
 	code = append(code, view3(p, "dz", n.dout, g.f, g.ho, g.wo))
 	if withDX {
 		if g.padded {

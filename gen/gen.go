@@ -276,6 +276,7 @@ func genParams(f *jen.File, p *plan) {
 		}
 	})
 	convOffsetVars(f, p)
+	dwTapsVars(f, p)
 }
 
 // genModel emits the Model struct.

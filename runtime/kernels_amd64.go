@@ -102,6 +102,13 @@ func copyPlanes512(dst *float32, dps int, drs int, src *float32, sps int, srs in
 //go:noescape
 func copyPlanesBN512(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
 
+// depthwise512 sets z[p*n+i] = s (mode&1) and y[p*n+i] = s·scale[p] + shift[p], ReLU'd if mode&4 (mode&2), with s = bias[p] (mode&8)
+// plus, for t < taps, w[p*taps+t]·x[p*in+i+offs[t]] where bit i%16 of masks[t*nv+i/16] is set, for p < planes and i < n
+// (planes, taps, n ≥ 1).
+//
+//go:noescape
+func depthwise512(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
+
 // sigmoidRow512 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //
 //go:noescape
@@ -540,6 +547,13 @@ func copyPlanes256(dst *float32, dps int, drs int, src *float32, sps int, srs in
 //
 //go:noescape
 func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+
+// depthwise256 sets z[p*n+i] = s (mode&1) and y[p*n+i] = s·scale[p] + shift[p], ReLU'd if mode&4 (mode&2), with s = bias[p] (mode&8)
+// plus, for t < taps, w[p*taps+t]·x[p*in+i+offs[t]] where bit i%16 of masks[t*nv+i/16] is set, for p < planes and i < n
+// (planes, taps, n ≥ 1).
+//
+//go:noescape
+func depthwise256(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
 
 // sigmoidRow256 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //

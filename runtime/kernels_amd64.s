@@ -22,6 +22,16 @@ DATA maskTable<>+56(SB)/4, $0x00000000
 DATA maskTable<>+60(SB)/4, $0x00000000
 GLOBL maskTable<>(SB), RODATA|NOPTR, $64
 
+DATA depthwiseBits<>+0(SB)/4, $0x00000001
+DATA depthwiseBits<>+4(SB)/4, $0x00000002
+DATA depthwiseBits<>+8(SB)/4, $0x00000004
+DATA depthwiseBits<>+12(SB)/4, $0x00000008
+DATA depthwiseBits<>+16(SB)/4, $0x00000010
+DATA depthwiseBits<>+20(SB)/4, $0x00000020
+DATA depthwiseBits<>+24(SB)/4, $0x00000040
+DATA depthwiseBits<>+28(SB)/4, $0x00000080
+GLOBL depthwiseBits<>(SB), RODATA|NOPTR, $32
+
 // func vzeroupper()
 // Requires: AVX
 TEXT ·vzeroupper(SB), NOSPLIT, $0
@@ -2864,6 +2874,1441 @@ masked222:
 	VMOVUPS Z5, K1, (CX)(R11*1)
 	JMP     nextRow223
 
+// func depthwise512(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·depthwise512(SB), NOSPLIT, $40-120
+	MOVQ  n+88(FP), AX
+	MOVQ  AX, CX
+	DECQ  CX
+	ANDQ  $0x0000000f, CX
+	INCQ  CX
+	MOVL  $0x0000ffff, DX
+	BZHIL CX, DX, DX
+	KMOVW DX, K1
+	SHLQ  $0x02, AX
+	MOVQ  AX, (SP)
+	MOVQ  AX, 24(SP)
+	MOVQ  in+96(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  CX, in+96(FP)
+	MOVQ  nv+104(FP), CX
+	SHLQ  $0x01, CX
+	MOVQ  CX, nv+104(FP)
+	MOVQ  in+96(FP), CX
+	MOVQ  CX, 8(SP)
+	MOVQ  taps+80(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  CX, 16(SP)
+	MOVQ  $0x00000004, 32(SP)
+	MOVL  $0x7fc00000, CX
+	TESTQ $0x00000004, mode+112(FP)
+	JZ    dwThr225
+	XORL  CX, CX
+
+dwThr225:
+	VMOVD        CX, X21
+	VBROADCASTSS X21, Z21
+
+dwPlanes226:
+	CMPQ planes+72(FP), $0x02
+	JL   dwSingle227
+
+dwPair229:
+	XORQ AX, AX
+
+dwRun230:
+	MOVQ         (SP), CX
+	SUBQ         AX, CX
+	CMPQ         CX, $0x00000200
+	JBE          dwRest231
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias233
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	VBROADCASTSS (DX), Z4
+	VBROADCASTSS (DX)(CX*1), Z12
+	VBROADCASTSS (DX), Z5
+	VBROADCASTSS (DX)(CX*1), Z13
+	VBROADCASTSS (DX), Z6
+	VBROADCASTSS (DX)(CX*1), Z14
+	VBROADCASTSS (DX), Z7
+	VBROADCASTSS (DX)(CX*1), Z15
+	JMP          init234
+
+noBias233:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+init234:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap235:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	KMOVW        8(R9), K7
+	VFMADD231PS  256(DX)(R11*1), Z16, K7, Z4
+	VFMADD231PS  256(BX)(R11*1), Z17, K7, Z12
+	KMOVW        10(R9), K3
+	VFMADD231PS  320(DX)(R11*1), Z16, K3, Z5
+	VFMADD231PS  320(BX)(R11*1), Z17, K3, Z13
+	KMOVW        12(R9), K4
+	VFMADD231PS  384(DX)(R11*1), Z16, K4, Z6
+	VFMADD231PS  384(BX)(R11*1), Z17, K4, Z14
+	KMOVW        14(R9), K5
+	VFMADD231PS  448(DX)(R11*1), Z16, K5, Z7
+	VFMADD231PS  448(BX)(R11*1), Z17, K5, Z15
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap235
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ236
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, 192(DX)
+	VMOVUPS      Z4, 256(DX)
+	VMOVUPS      Z5, 320(DX)
+	VMOVUPS      Z6, 384(DX)
+	VMOVUPS      Z7, 448(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMOVUPS      Z14, 384(DX)(BX*1)
+	VMOVUPS      Z15, 448(DX)(BX*1)
+
+skipZ236:
+	TESTQ        $0x00000002, SI
+	JZ           skipY237
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z16, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VCMPPS       $0x06, Z21, Z4, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z16, Z5, Z5
+	VADDPS       Z17, Z5, Z5
+	VCMPPS       $0x06, Z21, Z5, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, 320(DX)
+	VMULPS       Z16, Z6, Z6
+	VADDPS       Z17, Z6, Z6
+	VCMPPS       $0x06, Z21, Z6, K2
+	VMOVAPS.Z    Z6, K2, Z6
+	VMOVUPS      Z6, 384(DX)
+	VMULPS       Z16, Z7, Z7
+	VADDPS       Z17, Z7, Z7
+	VCMPPS       $0x06, Z21, Z7, K2
+	VMOVAPS.Z    Z7, K2, Z7
+	VMOVUPS      Z7, 448(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMULPS       Z16, Z12, Z12
+	VADDPS       Z17, Z12, Z12
+	VCMPPS       $0x06, Z21, Z12, K2
+	VMOVAPS.Z    Z12, K2, Z12
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMULPS       Z16, Z13, Z13
+	VADDPS       Z17, Z13, Z13
+	VCMPPS       $0x06, Z21, Z13, K2
+	VMOVAPS.Z    Z13, K2, Z13
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMULPS       Z16, Z14, Z14
+	VADDPS       Z17, Z14, Z14
+	VCMPPS       $0x06, Z21, Z14, K2
+	VMOVAPS.Z    Z14, K2, Z14
+	VMOVUPS      Z14, 384(DX)(BX*1)
+	VMULPS       Z16, Z15, Z15
+	VADDPS       Z17, Z15, Z15
+	VCMPPS       $0x06, Z21, Z15, K2
+	VMOVAPS.Z    Z15, K2, Z15
+	VMOVUPS      Z15, 448(DX)(BX*1)
+
+skipY237:
+	ADDQ $0x00000200, AX
+	JMP  dwRun230
+
+dwRest231:
+	CMPQ CX, $0x00000040
+	JBE  dwK238
+	CMPQ CX, $0x00000080
+	JBE  dwK239
+	CMPQ CX, $0x000000c0
+	JBE  dwK240
+	CMPQ CX, $0x00000100
+	JBE  dwK241
+	CMPQ CX, $0x00000140
+	JBE  dwK242
+	CMPQ CX, $0x00000180
+	JBE  dwK243
+	CMPQ CX, $0x000001c0
+	JBE  dwK244
+	JMP  dwK245
+
+dwK238:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias246
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	JMP          init247
+
+noBias246:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z8, Z8, Z8
+
+init247:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap248:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap248
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ249
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, K1, (DX)
+	VMOVUPS      Z8, K1, (DX)(BX*1)
+
+skipZ249:
+	TESTQ        $0x00000002, SI
+	JZ           skipY250
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, K1, (DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, K1, (DX)(BX*1)
+
+skipY250:
+	JMP dwNext232
+
+dwK239:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias251
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	JMP          init252
+
+noBias251:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+init252:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap253:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap253
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ254
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, K1, 64(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, K1, 64(DX)(BX*1)
+
+skipZ254:
+	TESTQ        $0x00000002, SI
+	JZ           skipY255
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, K1, 64(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, K1, 64(DX)(BX*1)
+
+skipY255:
+	JMP dwNext232
+
+dwK240:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias256
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	JMP          init257
+
+noBias256:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+
+init257:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap258:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap258
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ259
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, K1, 128(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, K1, 128(DX)(BX*1)
+
+skipZ259:
+	TESTQ        $0x00000002, SI
+	JZ           skipY260
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, K1, 128(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, K1, 128(DX)(BX*1)
+
+skipY260:
+	JMP dwNext232
+
+dwK241:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias261
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	JMP          init262
+
+noBias261:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+init262:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap263:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap263
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ264
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, K1, 192(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, K1, 192(DX)(BX*1)
+
+skipZ264:
+	TESTQ        $0x00000002, SI
+	JZ           skipY265
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, K1, 192(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, K1, 192(DX)(BX*1)
+
+skipY265:
+	JMP dwNext232
+
+dwK242:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias266
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	VBROADCASTSS (DX), Z4
+	VBROADCASTSS (DX)(CX*1), Z12
+	JMP          init267
+
+noBias266:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+
+init267:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap268:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	KMOVW        8(R9), K7
+	VFMADD231PS  256(DX)(R11*1), Z16, K7, Z4
+	VFMADD231PS  256(BX)(R11*1), Z17, K7, Z12
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap268
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ269
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, 192(DX)
+	VMOVUPS      Z4, K1, 256(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMOVUPS      Z12, K1, 256(DX)(BX*1)
+
+skipZ269:
+	TESTQ        $0x00000002, SI
+	JZ           skipY270
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z16, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VCMPPS       $0x06, Z21, Z4, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVUPS      Z4, K1, 256(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMULPS       Z16, Z12, Z12
+	VADDPS       Z17, Z12, Z12
+	VCMPPS       $0x06, Z21, Z12, K2
+	VMOVAPS.Z    Z12, K2, Z12
+	VMOVUPS      Z12, K1, 256(DX)(BX*1)
+
+skipY270:
+	JMP dwNext232
+
+dwK243:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias271
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	VBROADCASTSS (DX), Z4
+	VBROADCASTSS (DX)(CX*1), Z12
+	VBROADCASTSS (DX), Z5
+	VBROADCASTSS (DX)(CX*1), Z13
+	JMP          init272
+
+noBias271:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+init272:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap273:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	KMOVW        8(R9), K7
+	VFMADD231PS  256(DX)(R11*1), Z16, K7, Z4
+	VFMADD231PS  256(BX)(R11*1), Z17, K7, Z12
+	KMOVW        10(R9), K3
+	VFMADD231PS  320(DX)(R11*1), Z16, K3, Z5
+	VFMADD231PS  320(BX)(R11*1), Z17, K3, Z13
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap273
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ274
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, 192(DX)
+	VMOVUPS      Z4, 256(DX)
+	VMOVUPS      Z5, K1, 320(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMOVUPS      Z13, K1, 320(DX)(BX*1)
+
+skipZ274:
+	TESTQ        $0x00000002, SI
+	JZ           skipY275
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z16, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VCMPPS       $0x06, Z21, Z4, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z16, Z5, Z5
+	VADDPS       Z17, Z5, Z5
+	VCMPPS       $0x06, Z21, Z5, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, 320(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMULPS       Z16, Z12, Z12
+	VADDPS       Z17, Z12, Z12
+	VCMPPS       $0x06, Z21, Z12, K2
+	VMOVAPS.Z    Z12, K2, Z12
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMULPS       Z16, Z13, Z13
+	VADDPS       Z17, Z13, Z13
+	VCMPPS       $0x06, Z21, Z13, K2
+	VMOVAPS.Z    Z13, K2, Z13
+	VMOVUPS      Z13, K1, 320(DX)(BX*1)
+
+skipY275:
+	JMP dwNext232
+
+dwK244:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias276
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	VBROADCASTSS (DX), Z4
+	VBROADCASTSS (DX)(CX*1), Z12
+	VBROADCASTSS (DX), Z5
+	VBROADCASTSS (DX)(CX*1), Z13
+	VBROADCASTSS (DX), Z6
+	VBROADCASTSS (DX)(CX*1), Z14
+	JMP          init277
+
+noBias276:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+
+init277:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap278:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	KMOVW        8(R9), K7
+	VFMADD231PS  256(DX)(R11*1), Z16, K7, Z4
+	VFMADD231PS  256(BX)(R11*1), Z17, K7, Z12
+	KMOVW        10(R9), K3
+	VFMADD231PS  320(DX)(R11*1), Z16, K3, Z5
+	VFMADD231PS  320(BX)(R11*1), Z17, K3, Z13
+	KMOVW        12(R9), K4
+	VFMADD231PS  384(DX)(R11*1), Z16, K4, Z6
+	VFMADD231PS  384(BX)(R11*1), Z17, K4, Z14
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap278
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ279
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, 192(DX)
+	VMOVUPS      Z4, 256(DX)
+	VMOVUPS      Z5, 320(DX)
+	VMOVUPS      Z6, K1, 384(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMOVUPS      Z14, K1, 384(DX)(BX*1)
+
+skipZ279:
+	TESTQ        $0x00000002, SI
+	JZ           skipY280
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z16, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VCMPPS       $0x06, Z21, Z4, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z16, Z5, Z5
+	VADDPS       Z17, Z5, Z5
+	VCMPPS       $0x06, Z21, Z5, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, 320(DX)
+	VMULPS       Z16, Z6, Z6
+	VADDPS       Z17, Z6, Z6
+	VCMPPS       $0x06, Z21, Z6, K2
+	VMOVAPS.Z    Z6, K2, Z6
+	VMOVUPS      Z6, K1, 384(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMULPS       Z16, Z12, Z12
+	VADDPS       Z17, Z12, Z12
+	VCMPPS       $0x06, Z21, Z12, K2
+	VMOVAPS.Z    Z12, K2, Z12
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMULPS       Z16, Z13, Z13
+	VADDPS       Z17, Z13, Z13
+	VCMPPS       $0x06, Z21, Z13, K2
+	VMOVAPS.Z    Z13, K2, Z13
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMULPS       Z16, Z14, Z14
+	VADDPS       Z17, Z14, Z14
+	VCMPPS       $0x06, Z21, Z14, K2
+	VMOVAPS.Z    Z14, K2, Z14
+	VMOVUPS      Z14, K1, 384(DX)(BX*1)
+
+skipY280:
+	JMP dwNext232
+
+dwK245:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias281
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Z0
+	VBROADCASTSS (DX)(CX*1), Z8
+	VBROADCASTSS (DX), Z1
+	VBROADCASTSS (DX)(CX*1), Z9
+	VBROADCASTSS (DX), Z2
+	VBROADCASTSS (DX)(CX*1), Z10
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (DX)(CX*1), Z11
+	VBROADCASTSS (DX), Z4
+	VBROADCASTSS (DX)(CX*1), Z12
+	VBROADCASTSS (DX), Z5
+	VBROADCASTSS (DX)(CX*1), Z13
+	VBROADCASTSS (DX), Z6
+	VBROADCASTSS (DX)(CX*1), Z14
+	VBROADCASTSS (DX), Z7
+	VBROADCASTSS (DX)(CX*1), Z15
+	JMP          init282
+
+noBias281:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+init282:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap283:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Z16
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Z17
+	ADDQ         $0x04, DI
+	KMOVW        (R9), K3
+	VFMADD231PS  (DX)(R11*1), Z16, K3, Z0
+	VFMADD231PS  (BX)(R11*1), Z17, K3, Z8
+	KMOVW        2(R9), K4
+	VFMADD231PS  64(DX)(R11*1), Z16, K4, Z1
+	VFMADD231PS  64(BX)(R11*1), Z17, K4, Z9
+	KMOVW        4(R9), K5
+	VFMADD231PS  128(DX)(R11*1), Z16, K5, Z2
+	VFMADD231PS  128(BX)(R11*1), Z17, K5, Z10
+	KMOVW        6(R9), K6
+	VFMADD231PS  192(DX)(R11*1), Z16, K6, Z3
+	VFMADD231PS  192(BX)(R11*1), Z17, K6, Z11
+	KMOVW        8(R9), K7
+	VFMADD231PS  256(DX)(R11*1), Z16, K7, Z4
+	VFMADD231PS  256(BX)(R11*1), Z17, K7, Z12
+	KMOVW        10(R9), K3
+	VFMADD231PS  320(DX)(R11*1), Z16, K3, Z5
+	VFMADD231PS  320(BX)(R11*1), Z17, K3, Z13
+	KMOVW        12(R9), K4
+	VFMADD231PS  384(DX)(R11*1), Z16, K4, Z6
+	VFMADD231PS  384(BX)(R11*1), Z17, K4, Z14
+	KMOVW        14(R9), K5
+	VFMADD231PS  448(DX)(R11*1), Z16, K5, Z7
+	VFMADD231PS  448(BX)(R11*1), Z17, K5, Z15
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap283
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ284
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	VMOVUPS      Z2, 128(DX)
+	VMOVUPS      Z3, 192(DX)
+	VMOVUPS      Z4, 256(DX)
+	VMOVUPS      Z5, 320(DX)
+	VMOVUPS      Z6, 384(DX)
+	VMOVUPS      Z7, K1, 448(DX)
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMOVUPS      Z14, 384(DX)(BX*1)
+	VMOVUPS      Z15, K1, 448(DX)(BX*1)
+
+skipZ284:
+	TESTQ        $0x00000002, SI
+	JZ           skipY285
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VMULPS       Z16, Z0, Z0
+	VADDPS       Z17, Z0, Z0
+	VCMPPS       $0x06, Z21, Z0, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z16, Z1, Z1
+	VADDPS       Z17, Z1, Z1
+	VCMPPS       $0x06, Z21, Z1, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z16, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VCMPPS       $0x06, Z21, Z2, K2
+	VMOVAPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z16, Z3, Z3
+	VADDPS       Z17, Z3, Z3
+	VCMPPS       $0x06, Z21, Z3, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z16, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VCMPPS       $0x06, Z21, Z4, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z16, Z5, Z5
+	VADDPS       Z17, Z5, Z5
+	VCMPPS       $0x06, Z21, Z5, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, 320(DX)
+	VMULPS       Z16, Z6, Z6
+	VADDPS       Z17, Z6, Z6
+	VCMPPS       $0x06, Z21, Z6, K2
+	VMOVAPS.Z    Z6, K2, Z6
+	VMOVUPS      Z6, 384(DX)
+	VMULPS       Z16, Z7, Z7
+	VADDPS       Z17, Z7, Z7
+	VCMPPS       $0x06, Z21, Z7, K2
+	VMOVAPS.Z    Z7, K2, Z7
+	VMOVUPS      Z7, K1, 448(DX)
+	VBROADCASTSS (SI)(CX*1), Z16
+	VBROADCASTSS (DI)(CX*1), Z17
+	VMULPS       Z16, Z8, Z8
+	VADDPS       Z17, Z8, Z8
+	VCMPPS       $0x06, Z21, Z8, K2
+	VMOVAPS.Z    Z8, K2, Z8
+	VMOVUPS      Z8, (DX)(BX*1)
+	VMULPS       Z16, Z9, Z9
+	VADDPS       Z17, Z9, Z9
+	VCMPPS       $0x06, Z21, Z9, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVUPS      Z9, 64(DX)(BX*1)
+	VMULPS       Z16, Z10, Z10
+	VADDPS       Z17, Z10, Z10
+	VCMPPS       $0x06, Z21, Z10, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVUPS      Z10, 128(DX)(BX*1)
+	VMULPS       Z16, Z11, Z11
+	VADDPS       Z17, Z11, Z11
+	VCMPPS       $0x06, Z21, Z11, K2
+	VMOVAPS.Z    Z11, K2, Z11
+	VMOVUPS      Z11, 192(DX)(BX*1)
+	VMULPS       Z16, Z12, Z12
+	VADDPS       Z17, Z12, Z12
+	VCMPPS       $0x06, Z21, Z12, K2
+	VMOVAPS.Z    Z12, K2, Z12
+	VMOVUPS      Z12, 256(DX)(BX*1)
+	VMULPS       Z16, Z13, Z13
+	VADDPS       Z17, Z13, Z13
+	VCMPPS       $0x06, Z21, Z13, K2
+	VMOVAPS.Z    Z13, K2, Z13
+	VMOVUPS      Z13, 320(DX)(BX*1)
+	VMULPS       Z16, Z14, Z14
+	VADDPS       Z17, Z14, Z14
+	VCMPPS       $0x06, Z21, Z14, K2
+	VMOVAPS.Z    Z14, K2, Z14
+	VMOVUPS      Z14, 384(DX)(BX*1)
+	VMULPS       Z16, Z15, Z15
+	VADDPS       Z17, Z15, Z15
+	VCMPPS       $0x06, Z21, Z15, K2
+	VMOVAPS.Z    Z15, K2, Z15
+	VMOVUPS      Z15, K1, 448(DX)(BX*1)
+
+skipY285:
+dwNext232:
+	MOVQ in+96(FP), CX
+	ADDQ 8(SP), CX
+	ADDQ CX, x+16(FP)
+	MOVQ taps+80(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 16(SP), CX
+	ADDQ CX, w+40(FP)
+	MOVQ (SP), CX
+	ADDQ 24(SP), CX
+	ADDQ CX, z+0(FP)
+	ADDQ CX, y+8(FP)
+	MOVQ 32(SP), CX
+	ADDQ $0x04, CX
+	ADDQ CX, bias+48(FP)
+	ADDQ CX, scale+56(FP)
+	ADDQ CX, shift+64(FP)
+	SUBQ $0x02, planes+72(FP)
+	JMP  dwPlanes226
+
+dwSingle227:
+	CMPQ planes+72(FP), $0x01
+	JNE  dwEnd228
+	MOVQ $0x00000000, 8(SP)
+	MOVQ $0x00000000, 16(SP)
+	MOVQ $0x00000000, 24(SP)
+	MOVQ $0x00000000, 32(SP)
+	JMP  dwPair229
+
+dwEnd228:
+	VZEROUPPER
+	RET
+
 DATA gateTbl<>+0(SB)/4, $0x80000000
 DATA gateTbl<>+4(SB)/4, $0x80000000
 DATA gateTbl<>+8(SB)/4, $0x80000000
@@ -3338,9 +4783,9 @@ TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop225:
+gloop286:
 	CMPQ         DX, $0x00000010
-	JB           gtail226
+	JB           gtail287
 	VMOVUPS      (AX), Z0
 	VPORD        (BX), Z0, Z8
 	VCMPPS       $0x05, 896(BX), Z8, K2
@@ -3375,11 +4820,11 @@ gloop225:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop225
+	JMP          gloop286
 
-gtail226:
+gtail287:
 	TESTQ        DX, DX
-	JZ           gdone227
+	JZ           gdone288
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -3415,7 +4860,7 @@ gtail226:
 	VMOVAPS      Z0, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone227:
+gdone288:
 	VZEROUPPER
 	RET
 
@@ -3427,9 +4872,9 @@ TEXT ·tanhRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop228:
+gloop289:
 	CMPQ        DX, $0x00000010
-	JB          gtail229
+	JB          gtail290
 	VMOVUPS     (AX), Z0
 	VMINPS      960(BX), Z0, Z8
 	VMAXPS      1024(BX), Z8, Z8
@@ -3458,11 +4903,11 @@ gloop228:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         gloop228
+	JMP         gloop289
 
-gtail229:
+gtail290:
 	TESTQ       DX, DX
-	JZ          gdone230
+	JZ          gdone291
 	MOVL        $0x0000ffff, SI
 	BZHIL       DX, SI, SI
 	KMOVW       SI, K1
@@ -3492,7 +4937,7 @@ gtail229:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (CX)
 
-gdone230:
+gdone291:
 	VZEROUPPER
 	RET
 
@@ -3505,9 +4950,9 @@ TEXT ·tanhSum512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop231:
+gloop292:
 	CMPQ        BX, $0x00000010
-	JB          gtail232
+	JB          gtail293
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
 	VADDPS      Z1, Z0, Z0
@@ -3539,11 +4984,11 @@ gloop231:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         gloop231
+	JMP         gloop292
 
-gtail232:
+gtail293:
 	TESTQ       BX, BX
-	JZ          gdone233
+	JZ          gdone294
 	MOVL        $0x0000ffff, DI
 	BZHIL       BX, DI, DI
 	KMOVW       DI, K1
@@ -3575,7 +5020,7 @@ gtail232:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (DX)
 
-gdone233:
+gdone294:
 	VZEROUPPER
 	RET
 
@@ -3588,9 +5033,9 @@ TEXT ·expShift512(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Z7
 
-gloop234:
+gloop295:
 	CMPQ         DX, $0x00000010
-	JB           gtail235
+	JB           gtail296
 	VMOVUPS      (AX), Z0
 	VSUBPS       Z7, Z0, Z0
 	VCMPPS       $0x05, 896(BX), Z0, K2
@@ -3618,11 +5063,11 @@ gloop234:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop234
+	JMP          gloop295
 
-gtail235:
+gtail296:
 	TESTQ        DX, DX
-	JZ           gdone236
+	JZ           gdone297
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -3651,7 +5096,7 @@ gtail235:
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone236:
+gdone297:
 	VZEROUPPER
 	RET
 
@@ -3668,9 +5113,9 @@ TEXT ·gruCell512(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop237:
+gloop298:
 	CMPQ         DI, $0x00000010
-	JB           gtail238
+	JB           gtail299
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -3777,11 +5222,11 @@ gloop237:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          gloop237
+	JMP          gloop298
 
-gtail238:
+gtail299:
 	TESTQ        DI, DI
-	JZ           gdone239
+	JZ           gdone300
 	MOVL         $0x0000ffff, R10
 	BZHIL        DI, R10, R10
 	KMOVW        R10, K1
@@ -3886,7 +5331,7 @@ gtail238:
 	VFMADD231PS  Z0, Z3, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-gdone239:
+gdone300:
 	VZEROUPPER
 	RET
 
@@ -3907,11 +5352,11 @@ TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R9, R9
-	JZ      nody240
+	JZ      nody301
 
-gloop241:
+gloop302:
 	CMPQ    R10, $0x00000010
-	JB      gtail242
+	JB      gtail303
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3953,11 +5398,11 @@ gloop241:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
-	JMP     gloop241
+	JMP     gloop302
 
-gtail242:
+gtail303:
 	TESTQ     R10, R10
-	JZ        gdone243
+	JZ        gdone304
 	MOVL      $0x0000ffff, R12
 	BZHIL     R10, R12, R12
 	KMOVW     R12, K1
@@ -3994,14 +5439,14 @@ gtail242:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone243:
+gdone304:
 	VZEROUPPER
 	RET
 
-nody240:
-gloop244:
+nody301:
+gloop305:
 	CMPQ    R10, $0x00000010
-	JB      gtail245
+	JB      gtail306
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -4040,11 +5485,11 @@ gloop244:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R10
-	JMP     gloop244
+	JMP     gloop305
 
-gtail245:
+gtail306:
 	TESTQ     R10, R10
-	JZ        gdone246
+	JZ        gdone307
 	MOVL      $0x0000ffff, R9
 	BZHIL     R10, R9, R9
 	KMOVW     R9, K1
@@ -4079,7 +5524,7 @@ gtail245:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone246:
+gdone307:
 	VZEROUPPER
 	RET
 
@@ -4098,9 +5543,9 @@ TEXT ·lstmCell512(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop247:
+gloop308:
 	CMPQ         R8, $0x00000010
-	JB           gtail248
+	JB           gtail309
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z5
 	VADDPS       Z5, Z0, Z0
@@ -4264,11 +5709,11 @@ gloop247:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000040, DI
 	SUBQ         $0x00000010, R8
-	JMP          gloop247
+	JMP          gloop308
 
-gtail248:
+gtail309:
 	TESTQ        R8, R8
-	JZ           gdone249
+	JZ           gdone310
 	MOVL         $0x0000ffff, R12
 	BZHIL        R8, R12, R12
 	KMOVW        R12, K1
@@ -4429,7 +5874,7 @@ gtail248:
 	VMULPS       Z6, Z4, Z7
 	VMOVUPS      Z7, K1, (DI)
 
-gdone249:
+gdone310:
 	VZEROUPPER
 	RET
 
@@ -4450,11 +5895,11 @@ TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R8, R8
-	JZ      nody250
+	JZ      nody311
 
-gloop251:
+gloop312:
 	CMPQ    R9, $0x00000010
-	JB      gtail252
+	JB      gtail313
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4500,11 +5945,11 @@ gloop251:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R9
-	JMP     gloop251
+	JMP     gloop312
 
-gtail252:
+gtail313:
 	TESTQ     R9, R9
-	JZ        gdone253
+	JZ        gdone314
 	MOVL      $0x0000ffff, R12
 	BZHIL     R9, R12, R12
 	KMOVW     R12, K1
@@ -4546,14 +5991,14 @@ gtail252:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone253:
+gdone314:
 	VZEROUPPER
 	RET
 
-nody250:
-gloop254:
+nody311:
+gloop315:
 	CMPQ    R9, $0x00000010
-	JB      gtail255
+	JB      gtail316
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4596,11 +6041,11 @@ gloop254:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	SUBQ    $0x00000010, R9
-	JMP     gloop254
+	JMP     gloop315
 
-gtail255:
+gtail316:
 	TESTQ     R9, R9
-	JZ        gdone256
+	JZ        gdone317
 	MOVL      $0x0000ffff, R8
 	BZHIL     R9, R8, R8
 	KMOVW     R8, K1
@@ -4640,7 +6085,7 @@ gtail255:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone256:
+gdone317:
 	VZEROUPPER
 	RET
 
@@ -4655,11 +6100,11 @@ TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Z14
 	TESTQ   BX, BX
-	JZ      nody257
+	JZ      nody318
 
-gloop258:
+gloop319:
 	CMPQ    SI, $0x00000010
-	JB      gtail259
+	JB      gtail320
 	VMOVUPS (CX), Z0
 	VMOVUPS (BX), Z13
 	VADDPS  Z13, Z0, Z0
@@ -4673,11 +6118,11 @@ gloop258:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     gloop258
+	JMP     gloop319
 
-gtail259:
+gtail320:
 	TESTQ     SI, SI
-	JZ        gdone260
+	JZ        gdone321
 	MOVL      $0x0000ffff, DI
 	BZHIL     SI, DI, DI
 	KMOVW     DI, K1
@@ -4690,14 +6135,14 @@ gtail259:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone260:
+gdone321:
 	VZEROUPPER
 	RET
 
-nody257:
-gloop261:
+nody318:
+gloop322:
 	CMPQ    SI, $0x00000010
-	JB      gtail262
+	JB      gtail323
 	VMOVUPS (CX), Z0
 	VMOVUPS (AX), Z1
 	VMULPS  Z1, Z1, Z1
@@ -4708,11 +6153,11 @@ gloop261:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, SI
-	JMP     gloop261
+	JMP     gloop322
 
-gtail262:
+gtail323:
 	TESTQ     SI, SI
-	JZ        gdone263
+	JZ        gdone324
 	MOVL      $0x0000ffff, BX
 	BZHIL     SI, BX, BX
 	KMOVW     BX, K1
@@ -4723,7 +6168,7 @@ gtail262:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone263:
+gdone324:
 	VZEROUPPER
 	RET
 
@@ -4749,16 +6194,16 @@ TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, R9
 	SHLQ  $0x02, DI
 
-rows264:
+rows325:
 	TESTQ        SI, SI
-	JZ           end265
+	JZ           end326
 	VBROADCASTSS (DX), Z14
 	VBROADCASTSS (BX), Z13
 	XORQ         R10, R10
 
-loopU266:
+loopU327:
 	CMPQ    R10, R8
-	JAE     loop1267
+	JAE     loop1328
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
@@ -4772,34 +6217,34 @@ loopU266:
 	VADDPS  Z13, Z3, Z3
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     loopU266
+	JMP     loopU327
 
-loop1267:
+loop1328:
 	CMPQ    R10, R9
-	JAE     tail269
+	JAE     tail330
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     loop1267
+	JMP     loop1328
 
-tail269:
+tail330:
 	CMPQ      R10, DI
-	JAE       done268
+	JAE       done329
 	VMOVUPS.Z (CX)(R10*1), K1, Z0
 	VMULPS    Z14, Z0, Z0
 	VADDPS    Z13, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R10*1)
 
-done268:
+done329:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows264
+	JMP  rows325
 
-end265:
+end326:
 	VZEROUPPER
 	RET
 
@@ -4825,9 +6270,9 @@ TEXT ·add512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU270:
+loopU331:
 	CMPQ    BX, SI
-	JAE     loop1271
+	JAE     loop1332
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4841,26 +6286,26 @@ loopU270:
 	VADDPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU270
+	JMP     loopU331
 
-loop1271:
+loop1332:
 	CMPQ    BX, DI
-	JAE     tail273
+	JAE     tail334
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1271
+	JMP     loop1332
 
-tail273:
+tail334:
 	CMPQ      BX, R8
-	JAE       done272
+	JAE       done333
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VADDPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done272:
+done333:
 	VZEROUPPER
 	RET
 
@@ -4886,9 +6331,9 @@ TEXT ·mul512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU274:
+loopU335:
 	CMPQ    BX, SI
-	JAE     loop1275
+	JAE     loop1336
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4902,26 +6347,26 @@ loopU274:
 	VMULPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU274
+	JMP     loopU335
 
-loop1275:
+loop1336:
 	CMPQ    BX, DI
-	JAE     tail277
+	JAE     tail338
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1275
+	JMP     loop1336
 
-tail277:
+tail338:
 	CMPQ      BX, R8
-	JAE       done276
+	JAE       done337
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done276:
+done337:
 	VZEROUPPER
 	RET
 
@@ -4950,9 +6395,9 @@ TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU278:
+loopU339:
 	CMPQ      DX, BX
-	JAE       loop1279
+	JAE       loop1340
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -4964,29 +6409,29 @@ loopU278:
 	VMINPS    Z2, Z13, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU278
+	JMP       loopU339
 
-loop1279:
+loop1340:
 	CMPQ      DX, SI
-	JAE       tail281
+	JAE       tail342
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1279
+	JMP       loop1340
 
-tail281:
+tail342:
 	CMPQ      DX, DI
-	JAE       done280
+	JAE       done341
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done280:
+done341:
 	VZEROUPPER
 	RET
 
@@ -5015,9 +6460,9 @@ TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU282:
+loopU343:
 	CMPQ      DX, BX
-	JAE       loop1283
+	JAE       loop1344
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -5033,11 +6478,11 @@ loopU282:
 	VMOVAPS.Z Z6, K2, Z6
 	VMOVUPS   Z6, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU282
+	JMP       loopU343
 
-loop1283:
+loop1344:
 	CMPQ      DX, SI
-	JAE       tail285
+	JAE       tail346
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -5046,11 +6491,11 @@ loop1283:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1283
+	JMP       loop1344
 
-tail285:
+tail346:
 	CMPQ      DX, DI
-	JAE       done284
+	JAE       done345
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -5059,7 +6504,7 @@ tail285:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done284:
+done345:
 	VZEROUPPER
 	RET
 
@@ -5079,9 +6524,9 @@ TEXT ·sumWide512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU286:
+loopU347:
 	CMPQ      BX, DX
-	JAE       loop1287
+	JAE       loop1348
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	VCVTPS2PD 32(AX)(BX*1), Z5
@@ -5091,17 +6536,17 @@ loopU286:
 	VCVTPS2PD 96(AX)(BX*1), Z7
 	VADDPD    Z7, Z3, Z3
 	ADDQ      $0x00000080, BX
-	JMP       loopU286
+	JMP       loopU347
 
-loop1287:
+loop1348:
 	CMPQ      BX, CX
-	JAE       done288
+	JAE       done349
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	ADDQ      $0x00000020, BX
-	JMP       loop1287
+	JMP       loop1348
 
-done288:
+done349:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -5131,9 +6576,9 @@ TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU289:
+loopU350:
 	CMPQ        BX, DX
-	JAE         loop1290
+	JAE         loop1351
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
@@ -5147,18 +6592,18 @@ loopU289:
 	VSUBPD      Z12, Z7, Z7
 	VFMADD231PD Z7, Z7, Z3
 	ADDQ        $0x00000080, BX
-	JMP         loopU289
+	JMP         loopU350
 
-loop1290:
+loop1351:
 	CMPQ        BX, CX
-	JAE         done291
+	JAE         done352
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
 	ADDQ        $0x00000020, BX
-	JMP         loop1290
+	JMP         loop1351
 
-done291:
+done352:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -5192,9 +6637,9 @@ TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU292:
+loopU353:
 	CMPQ        SI, BX
-	JAE         loop1293
+	JAE         loop1354
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
@@ -5212,19 +6657,19 @@ loopU292:
 	VADDPD      Z11, Z3, Z3
 	VFMADD231PD Z12, Z11, Z7
 	ADDQ        $0x00000080, SI
-	JMP         loopU292
+	JMP         loopU353
 
-loop1293:
+loop1354:
 	CMPQ        SI, DX
-	JAE         done294
+	JAE         done355
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
 	VFMADD231PD Z12, Z8, Z4
 	ADDQ        $0x00000020, SI
-	JMP         loop1293
+	JMP         loop1354
 
-done294:
+done355:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -5263,9 +6708,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows295:
+rows356:
 	TESTQ SI, SI
-	JZ    end296
+	JZ    end357
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -5276,9 +6721,9 @@ rows295:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU297:
+loopU358:
 	CMPQ    R8, R9
-	JAE     loop1298
+	JAE     loop1359
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -5288,29 +6733,29 @@ loopU297:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU297
+	JMP     loopU358
 
-loop1298:
+loop1359:
 	CMPQ    R8, R10
-	JAE     tail300
+	JAE     tail361
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1298
+	JMP     loop1359
 
-tail300:
+tail361:
 	CMPQ      R8, R11
-	JAE       done299
+	JAE       done360
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done299:
+done360:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows295
+	JMP  rows356
 
-end296:
+end357:
 	VZEROUPPER
 	RET
 
@@ -5369,36 +6814,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows301:
+rows362:
 	TESTQ SI, SI
-	JZ    end302
+	JZ    end363
 	XORQ  R8, R8
 
-loop1303:
+loop1364:
 	CMPQ      R8, R9
-	JAE       tail304
+	JAE       tail365
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1303
+	JMP       loop1364
 
-tail304:
+tail365:
 	CMPQ      R8, DI
-	JAE       next305
+	JAE       next366
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next305:
+next366:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows301
+	JMP  rows362
 
-end302:
+end363:
 	VZEROUPPER
 	RET
 
@@ -5463,14 +6908,14 @@ TEXT ·maxPool2512(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows306:
+rows367:
 	TESTQ DI, DI
-	JZ    end307
+	JZ    end368
 	XORQ  R8, R8
 
-loop1308:
+loop1369:
 	CMPQ    R8, R10
-	JAE     tail309
+	JAE     tail370
 	VMOVUPS (CX)(R8*2), Z0
 	VMOVUPS 64(CX)(R8*2), Z1
 	VMOVUPS (SI)(R8*2), Z2
@@ -5483,11 +6928,11 @@ loop1308:
 	VPERMPD Z4, Z8, Z4
 	VMOVUPS Z4, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1308
+	JMP     loop1369
 
-tail309:
+tail370:
 	CMPQ      R8, R9
-	JAE       next310
+	JAE       next371
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
@@ -5500,14 +6945,14 @@ tail309:
 	VPERMPD   Z4, Z8, Z4
 	VMOVUPS   Z4, K1, (AX)(R8*1)
 
-next310:
+next371:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows306
+	JMP  rows367
 
-end307:
+end368:
 	VZEROUPPER
 	RET
 
@@ -5551,20 +6996,20 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned311
+	JZ      oned372
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows312:
+rows373:
 	TESTQ R9, R9
-	JZ    end313
+	JZ    end374
 	XORQ  R10, R10
 
-loop1314:
+loop1375:
 	CMPQ      R10, R12
-	JAE       tail315
+	JAE       tail376
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -5597,11 +7042,11 @@ loop1314:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1314
+	JMP       loop1375
 
-tail315:
+tail376:
 	CMPQ      R10, R13
-	JAE       next316
+	JAE       next377
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -5634,7 +7079,7 @@ tail315:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next316:
+next377:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -5642,24 +7087,24 @@ next316:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows312
+	JMP  rows373
 
-end313:
+end374:
 	VZEROUPPER
 	RET
 
-oned311:
+oned372:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows317:
+rows378:
 	TESTQ R9, R9
-	JZ    end318
+	JZ    end379
 	XORQ  R10, R10
 
-loop1319:
+loop1380:
 	CMPQ      R10, R12
-	JAE       tail320
+	JAE       tail381
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (DX)(R10*1), Z6
@@ -5676,11 +7121,11 @@ loop1319:
 	VMOVUPS   Z10, (AX)(R10*2)
 	VMOVUPS   Z11, 64(AX)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1319
+	JMP       loop1380
 
-tail320:
+tail381:
 	CMPQ      R10, DI
-	JAE       next321
+	JAE       next382
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (DX)(R10*1), K1, Z6
@@ -5697,15 +7142,15 @@ tail320:
 	VMOVUPS   Z10, K2, (AX)(R10*2)
 	VMOVUPS   Z11, K3, 64(AX)(R10*2)
 
-next321:
+next382:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows317
+	JMP  rows378
 
-end318:
+end379:
 	VZEROUPPER
 	RET
 
@@ -5724,40 +7169,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock322:
+rowblock383:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile323:
+tile384:
 	TESTQ  DI, DI
-	JZ     end324
+	JZ     end385
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k325:
+k386:
 	TESTQ       R10, R10
-	JZ          ktail326
+	JZ          ktail387
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k325
+	JMP         k386
 
-ktail326:
+ktail387:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone327
+	JZ          kdone388
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone327:
+kdone388:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -5772,12 +7217,12 @@ kdone327:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias328
+	JZ            nobias389
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias328:
+nobias389:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5786,9 +7231,9 @@ nobias328:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile323
+	JMP     tile384
 
-end324:
+end385:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5796,7 +7241,7 @@ end324:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock322
+	JNZ    rowblock383
 	VZEROUPPER
 	RET
 
@@ -5815,15 +7260,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock329:
+rowblock390:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile330:
+tile391:
 	TESTQ  DI, DI
-	JZ     end331
+	JZ     end392
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5831,9 +7276,9 @@ tile330:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k332:
+k393:
 	TESTQ       R10, R10
-	JZ          ktail333
+	JZ          ktail394
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -5842,18 +7287,18 @@ k332:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k332
+	JMP         k393
 
-ktail333:
+ktail394:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone334
+	JZ          kdone395
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone334:
+kdone395:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -5868,12 +7313,12 @@ kdone334:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias335
+	JZ            nobias396
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias335:
+nobias396:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5882,9 +7327,9 @@ nobias335:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile330
+	JMP     tile391
 
-end331:
+end392:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5892,7 +7337,7 @@ end331:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock329
+	JNZ    rowblock390
 	VZEROUPPER
 	RET
 
@@ -5911,15 +7356,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock336:
+rowblock397:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile337:
+tile398:
 	TESTQ  DI, DI
-	JZ     end338
+	JZ     end399
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5928,9 +7373,9 @@ tile337:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k339:
+k400:
 	TESTQ       R10, R10
-	JZ          ktail340
+	JZ          ktail401
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -5941,11 +7386,11 @@ k339:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k339
+	JMP         k400
 
-ktail340:
+ktail401:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone341
+	JZ          kdone402
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -5954,7 +7399,7 @@ ktail340:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone341:
+kdone402:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -5969,12 +7414,12 @@ kdone341:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias342
+	JZ            nobias403
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias342:
+nobias403:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5983,9 +7428,9 @@ nobias342:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile337
+	JMP     tile398
 
-end338:
+end399:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5993,7 +7438,7 @@ end338:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock336
+	JNZ    rowblock397
 	VZEROUPPER
 	RET
 
@@ -6011,15 +7456,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock343:
+rowblock404:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile344:
+tile405:
 	TESTQ  R8, R8
-	JZ     end345
+	JZ     end406
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6029,9 +7474,9 @@ tile344:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k346:
+k407:
 	TESTQ       R11, R11
-	JZ          ktail347
+	JZ          ktail408
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -6044,11 +7489,11 @@ k346:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k346
+	JMP         k407
 
-ktail347:
+ktail408:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone348
+	JZ          kdone409
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -6059,7 +7504,7 @@ ktail347:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone348:
+kdone409:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -6074,12 +7519,12 @@ kdone348:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias349
+	JZ            nobias410
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias349:
+nobias410:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -6088,9 +7533,9 @@ nobias349:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile344
+	JMP     tile405
 
-end345:
+end406:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6098,7 +7543,7 @@ end345:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock343
+	JNZ    rowblock404
 	VZEROUPPER
 	RET
 
@@ -6117,15 +7562,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock350:
+rowblock411:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile351:
+tile412:
 	TESTQ  DI, DI
-	JZ     end352
+	JZ     end413
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -6133,9 +7578,9 @@ tile351:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k353:
+k414:
 	TESTQ       R10, R10
-	JZ          ktail354
+	JZ          ktail415
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -6144,18 +7589,18 @@ k353:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k353
+	JMP         k414
 
-ktail354:
+ktail415:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone355
+	JZ          kdone416
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone355:
+kdone416:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -6183,13 +7628,13 @@ kdone355:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias356
+	JZ            nobias417
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias356:
+nobias417:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6200,9 +7645,9 @@ nobias356:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile351
+	JMP     tile412
 
-end352:
+end413:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6210,7 +7655,7 @@ end352:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock350
+	JNZ    rowblock411
 	VZEROUPPER
 	RET
 
@@ -6229,15 +7674,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock357:
+rowblock418:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile358:
+tile419:
 	TESTQ  DI, DI
-	JZ     end359
+	JZ     end420
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6247,9 +7692,9 @@ tile358:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k360:
+k421:
 	TESTQ       R10, R10
-	JZ          ktail361
+	JZ          ktail422
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -6261,11 +7706,11 @@ k360:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k360
+	JMP         k421
 
-ktail361:
+ktail422:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone362
+	JZ          kdone423
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -6275,7 +7720,7 @@ ktail361:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone362:
+kdone423:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -6303,13 +7748,13 @@ kdone362:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias363
+	JZ            nobias424
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias363:
+nobias424:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6320,9 +7765,9 @@ nobias363:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile358
+	JMP     tile419
 
-end359:
+end420:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6330,7 +7775,7 @@ end359:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock357
+	JNZ    rowblock418
 	VZEROUPPER
 	RET
 
@@ -6349,15 +7794,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock364:
+rowblock425:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile365:
+tile426:
 	TESTQ  DI, DI
-	JZ     end366
+	JZ     end427
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6369,9 +7814,9 @@ tile365:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k367:
+k428:
 	TESTQ       R10, R10
-	JZ          ktail368
+	JZ          ktail429
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -6386,11 +7831,11 @@ k367:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k367
+	JMP         k428
 
-ktail368:
+ktail429:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone369
+	JZ          kdone430
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -6403,7 +7848,7 @@ ktail368:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone369:
+kdone430:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -6431,13 +7876,13 @@ kdone369:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias370
+	JZ            nobias431
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias370:
+nobias431:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6448,9 +7893,9 @@ nobias370:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile365
+	JMP     tile426
 
-end366:
+end427:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6458,7 +7903,7 @@ end366:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock364
+	JNZ    rowblock425
 	VZEROUPPER
 	RET
 
@@ -6476,15 +7921,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock371:
+rowblock432:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile372:
+tile433:
 	TESTQ  R8, R8
-	JZ     end373
+	JZ     end434
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6498,9 +7943,9 @@ tile372:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k374:
+k435:
 	TESTQ       R11, R11
-	JZ          ktail375
+	JZ          ktail436
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -6518,11 +7963,11 @@ k374:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k374
+	JMP         k435
 
-ktail375:
+ktail436:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone376
+	JZ          kdone437
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -6538,7 +7983,7 @@ ktail375:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone376:
+kdone437:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -6566,13 +8011,13 @@ kdone376:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias377
+	JZ            nobias438
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias377:
+nobias438:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6583,9 +8028,9 @@ nobias377:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile372
+	JMP     tile433
 
-end373:
+end434:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6593,7 +8038,7 @@ end373:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock371
+	JNZ    rowblock432
 	VZEROUPPER
 	RET
 
@@ -6612,15 +8057,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock378:
+rowblock439:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile379:
+tile440:
 	TESTQ  DI, DI
-	JZ     end380
+	JZ     end441
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6629,9 +8074,9 @@ tile379:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k381:
+k442:
 	TESTQ       R10, R10
-	JZ          ktail382
+	JZ          ktail443
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6642,11 +8087,11 @@ k381:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k381
+	JMP         k442
 
-ktail382:
+ktail443:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone383
+	JZ          kdone444
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6655,7 +8100,7 @@ ktail382:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone383:
+kdone444:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -6696,14 +8141,14 @@ kdone383:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias384
+	JZ            nobias445
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias384:
+nobias445:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6716,9 +8161,9 @@ nobias384:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile379
+	JMP     tile440
 
-end380:
+end441:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6726,7 +8171,7 @@ end380:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock378
+	JNZ    rowblock439
 	VZEROUPPER
 	RET
 
@@ -6745,15 +8190,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock385:
+rowblock446:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile386:
+tile447:
 	TESTQ  DI, DI
-	JZ     end387
+	JZ     end448
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6765,9 +8210,9 @@ tile386:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k388:
+k449:
 	TESTQ       R10, R10
-	JZ          ktail389
+	JZ          ktail450
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -6782,11 +8227,11 @@ k388:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k388
+	JMP         k449
 
-ktail389:
+ktail450:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone390
+	JZ          kdone451
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -6799,7 +8244,7 @@ ktail389:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone390:
+kdone451:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -6840,14 +8285,14 @@ kdone390:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias391
+	JZ            nobias452
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias391:
+nobias452:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6860,9 +8305,9 @@ nobias391:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile386
+	JMP     tile447
 
-end387:
+end448:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6870,7 +8315,7 @@ end387:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock385
+	JNZ    rowblock446
 	VZEROUPPER
 	RET
 
@@ -6889,15 +8334,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock392:
+rowblock453:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile393:
+tile454:
 	TESTQ  DI, DI
-	JZ     end394
+	JZ     end455
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6912,9 +8357,9 @@ tile393:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k395:
+k456:
 	TESTQ       R10, R10
-	JZ          ktail396
+	JZ          ktail457
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -6933,11 +8378,11 @@ k395:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k395
+	JMP         k456
 
-ktail396:
+ktail457:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone397
+	JZ          kdone458
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -6954,7 +8399,7 @@ ktail396:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone397:
+kdone458:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -6995,14 +8440,14 @@ kdone397:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias398
+	JZ            nobias459
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias398:
+nobias459:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7015,9 +8460,9 @@ nobias398:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile393
+	JMP     tile454
 
-end394:
+end455:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7025,7 +8470,7 @@ end394:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock392
+	JNZ    rowblock453
 	VZEROUPPER
 	RET
 
@@ -7043,15 +8488,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock399:
+rowblock460:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile400:
+tile461:
 	TESTQ  R8, R8
-	JZ     end401
+	JZ     end462
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7069,9 +8514,9 @@ tile400:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k402:
+k463:
 	TESTQ       R11, R11
-	JZ          ktail403
+	JZ          ktail464
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -7094,11 +8539,11 @@ k402:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k402
+	JMP         k463
 
-ktail403:
+ktail464:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone404
+	JZ          kdone465
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -7119,7 +8564,7 @@ ktail403:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone404:
+kdone465:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -7160,14 +8605,14 @@ kdone404:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias405
+	JZ            nobias466
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias405:
+nobias466:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7180,9 +8625,9 @@ nobias405:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile400
+	JMP     tile461
 
-end401:
+end462:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7190,7 +8635,7 @@ end401:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock399
+	JNZ    rowblock460
 	VZEROUPPER
 	RET
 
@@ -7210,15 +8655,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock406:
+rowblock467:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile407:
+tile468:
 	TESTQ  R8, R8
-	JZ     end408
+	JZ     end469
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7228,9 +8673,9 @@ tile407:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k409:
+k470:
 	TESTQ       R11, R11
-	JZ          ktail410
+	JZ          ktail471
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -7243,11 +8688,11 @@ k409:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k409
+	JMP         k470
 
-ktail410:
+ktail471:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone411
+	JZ          kdone472
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -7258,7 +8703,7 @@ ktail410:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone411:
+kdone472:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -7312,7 +8757,7 @@ kdone411:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias412
+	JZ            nobias473
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -7320,7 +8765,7 @@ kdone411:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias412:
+nobias473:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7335,9 +8780,9 @@ nobias412:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile407
+	JMP     tile468
 
-end408:
+end469:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7345,7 +8790,7 @@ end408:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock406
+	JNZ    rowblock467
 	VZEROUPPER
 	RET
 
@@ -7365,15 +8810,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock413:
+rowblock474:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile414:
+tile475:
 	TESTQ  R8, R8
-	JZ     end415
+	JZ     end476
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7387,9 +8832,9 @@ tile414:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k416:
+k477:
 	TESTQ       R11, R11
-	JZ          ktail417
+	JZ          ktail478
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -7407,11 +8852,11 @@ k416:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k416
+	JMP         k477
 
-ktail417:
+ktail478:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone418
+	JZ          kdone479
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -7427,7 +8872,7 @@ ktail417:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone418:
+kdone479:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -7481,7 +8926,7 @@ kdone418:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias419
+	JZ            nobias480
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -7489,7 +8934,7 @@ kdone418:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias419:
+nobias480:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7504,9 +8949,9 @@ nobias419:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile414
+	JMP     tile475
 
-end415:
+end476:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7514,7 +8959,7 @@ end415:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock413
+	JNZ    rowblock474
 	VZEROUPPER
 	RET
 
@@ -7534,15 +8979,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock420:
+rowblock481:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile421:
+tile482:
 	TESTQ  R8, R8
-	JZ     end422
+	JZ     end483
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7560,9 +9005,9 @@ tile421:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k423:
+k484:
 	TESTQ       R11, R11
-	JZ          ktail424
+	JZ          ktail485
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -7585,11 +9030,11 @@ k423:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k423
+	JMP         k484
 
-ktail424:
+ktail485:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone425
+	JZ          kdone486
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -7610,7 +9055,7 @@ ktail424:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone425:
+kdone486:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -7664,7 +9109,7 @@ kdone425:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias426
+	JZ            nobias487
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -7672,7 +9117,7 @@ kdone425:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias426:
+nobias487:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7687,9 +9132,9 @@ nobias426:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile421
+	JMP     tile482
 
-end422:
+end483:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7697,7 +9142,7 @@ end422:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock420
+	JNZ    rowblock481
 	VZEROUPPER
 	RET
 
@@ -7716,15 +9161,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock427:
+rowblock488:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile428:
+tile489:
 	TESTQ  R9, R9
-	JZ     end429
+	JZ     end490
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7746,9 +9191,9 @@ tile428:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k430:
+k491:
 	TESTQ       R12, R12
-	JZ          ktail431
+	JZ          ktail492
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -7776,11 +9221,11 @@ k430:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k430
+	JMP         k491
 
-ktail431:
+ktail492:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone432
+	JZ          kdone493
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -7806,7 +9251,7 @@ ktail431:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone432:
+kdone493:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -7860,7 +9305,7 @@ kdone432:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias433
+	JZ            nobias494
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -7868,7 +9313,7 @@ kdone432:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias433:
+nobias494:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -7883,9 +9328,9 @@ nobias433:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile428
+	JMP     tile489
 
-end429:
+end490:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -7893,7 +9338,7 @@ end429:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock427
+	JNZ    rowblock488
 	VZEROUPPER
 	RET
 
@@ -7913,50 +9358,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock434:
+rowblock495:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile435:
+tile496:
 	TESTQ        DI, DI
-	JZ           end436
+	JZ           end497
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit438
+	JNZ          cinit499
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero437
+	JZ           zero498
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart439
+	JMP          kstart500
 
-cinit438:
+cinit499:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart439
+	JMP       kstart500
 
-zero437:
+zero498:
 	VXORPS Z0, Z0, Z0
 
-kstart439:
+kstart500:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k440:
+k501:
 	TESTQ        R10, R10
-	JZ           kdone441
+	JZ           kdone502
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k440
+	JMP          k501
 
-kdone441:
+kdone502:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn442
+	JZ           nobn503
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -7969,21 +9414,21 @@ kdone441:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn442:
+nobn503:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu443
+	JZ        norelu504
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu443:
+norelu504:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile435
+	JMP     tile496
 
-end436:
+end497:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7993,7 +9438,7 @@ end436:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock434
+	JNZ    rowblock495
 	VZEROUPPER
 	RET
 
@@ -8013,41 +9458,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock444:
+rowblock505:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile445:
+tile506:
 	TESTQ        DI, DI
-	JZ           end446
+	JZ           end507
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit448
+	JNZ          cinit509
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero447
+	JZ           zero508
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart449
+	JMP          kstart510
 
-cinit448:
+cinit509:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart449
+	JMP       kstart510
 
-zero447:
+zero508:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart449:
+kstart510:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k450:
+k511:
 	TESTQ        R10, R10
-	JZ           kdone451
+	JZ           kdone512
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -8056,12 +9501,12 @@ k450:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k450
+	JMP          k511
 
-kdone451:
+kdone512:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn452
+	JZ           nobn513
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8077,24 +9522,24 @@ kdone451:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn452:
+nobn513:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu453
+	JZ        norelu514
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu453:
+norelu514:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile445
+	JMP     tile506
 
-end446:
+end507:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -8104,7 +9549,7 @@ end446:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock444
+	JNZ    rowblock505
 	VZEROUPPER
 	RET
 
@@ -8124,44 +9569,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock454:
+rowblock515:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile455:
+tile516:
 	TESTQ        DI, DI
-	JZ           end456
+	JZ           end517
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit458
+	JNZ          cinit519
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero457
+	JZ           zero518
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart459
+	JMP          kstart520
 
-cinit458:
+cinit519:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart459
+	JMP       kstart520
 
-zero457:
+zero518:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart459:
+kstart520:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k460:
+k521:
 	TESTQ        R10, R10
-	JZ           kdone461
+	JZ           kdone522
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -8172,12 +9617,12 @@ k460:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k460
+	JMP          k521
 
-kdone461:
+kdone522:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn462
+	JZ           nobn523
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8196,9 +9641,9 @@ kdone461:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn462:
+nobn523:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu463
+	JZ        norelu524
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8207,16 +9652,16 @@ nobn462:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu463:
+norelu524:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile455
+	JMP     tile516
 
-end456:
+end517:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -8226,7 +9671,7 @@ end456:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock454
+	JNZ    rowblock515
 	VZEROUPPER
 	RET
 
@@ -8246,47 +9691,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock464:
+rowblock525:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile465:
+tile526:
 	TESTQ        DI, DI
-	JZ           end466
+	JZ           end527
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit468
+	JNZ          cinit529
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero467
+	JZ           zero528
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart469
+	JMP          kstart530
 
-cinit468:
+cinit529:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart469
+	JMP       kstart530
 
-zero467:
+zero528:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart469:
+kstart530:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k470:
+k531:
 	TESTQ        R10, R10
-	JZ           kdone471
+	JZ           kdone532
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -8299,12 +9744,12 @@ k470:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k470
+	JMP          k531
 
-kdone471:
+kdone532:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn472
+	JZ           nobn533
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8326,9 +9771,9 @@ kdone471:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn472:
+nobn533:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu473
+	JZ        norelu534
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8339,7 +9784,7 @@ nobn472:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu473:
+norelu534:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8347,9 +9792,9 @@ norelu473:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile465
+	JMP     tile526
 
-end466:
+end527:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -8359,7 +9804,7 @@ end466:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock464
+	JNZ    rowblock525
 	VZEROUPPER
 	RET
 
@@ -8379,42 +9824,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock474:
+rowblock535:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile475:
+tile536:
 	TESTQ        DI, DI
-	JZ           end476
+	JZ           end537
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit478
+	JNZ          cinit539
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero477
+	JZ           zero538
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart479
+	JMP          kstart540
 
-cinit478:
+cinit539:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart479
+	JMP       kstart540
 
-zero477:
+zero538:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart479:
+kstart540:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k480:
+k541:
 	TESTQ        R10, R10
-	JZ           kdone481
+	JZ           kdone542
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -8423,12 +9868,12 @@ k480:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k480
+	JMP          k541
 
-kdone481:
+kdone542:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn482
+	JZ           nobn543
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8447,25 +9892,25 @@ kdone481:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn482:
+nobn543:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu483
+	JZ        norelu544
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu483:
+norelu544:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile475
+	JMP     tile536
 
-end476:
+end537:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8475,7 +9920,7 @@ end476:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock474
+	JNZ    rowblock535
 	VZEROUPPER
 	RET
 
@@ -8495,48 +9940,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock484:
+rowblock545:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile485:
+tile546:
 	TESTQ        DI, DI
-	JZ           end486
+	JZ           end547
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit488
+	JNZ          cinit549
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero487
+	JZ           zero548
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart489
+	JMP          kstart550
 
-cinit488:
+cinit549:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart489
+	JMP       kstart550
 
-zero487:
+zero548:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart489:
+kstart550:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k490:
+k551:
 	TESTQ        R10, R10
-	JZ           kdone491
+	JZ           kdone552
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -8548,12 +9993,12 @@ k490:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k490
+	JMP          k551
 
-kdone491:
+kdone552:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn492
+	JZ           nobn553
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8578,9 +10023,9 @@ kdone491:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn492:
+nobn553:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu493
+	JZ        norelu554
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8591,7 +10036,7 @@ nobn492:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu493:
+norelu554:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8600,9 +10045,9 @@ norelu493:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile485
+	JMP     tile546
 
-end486:
+end547:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8612,7 +10057,7 @@ end486:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock484
+	JNZ    rowblock545
 	VZEROUPPER
 	RET
 
@@ -8632,18 +10077,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock494:
+rowblock555:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile495:
+tile556:
 	TESTQ        DI, DI
-	JZ           end496
+	JZ           end557
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit498
+	JNZ          cinit559
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero497
+	JZ           zero558
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8651,9 +10096,9 @@ tile495:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart499
+	JMP          kstart560
 
-cinit498:
+cinit559:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8662,9 +10107,9 @@ cinit498:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart499
+	JMP       kstart560
 
-zero497:
+zero558:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8672,14 +10117,14 @@ zero497:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart499:
+kstart560:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k500:
+k561:
 	TESTQ        R10, R10
-	JZ           kdone501
+	JZ           kdone562
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -8694,12 +10139,12 @@ k500:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k500
+	JMP          k561
 
-kdone501:
+kdone562:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn502
+	JZ           nobn563
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8730,9 +10175,9 @@ kdone501:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn502:
+nobn563:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu503
+	JZ        norelu564
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8747,7 +10192,7 @@ nobn502:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu503:
+norelu564:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8758,9 +10203,9 @@ norelu503:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile495
+	JMP     tile556
 
-end496:
+end557:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8770,7 +10215,7 @@ end496:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock494
+	JNZ    rowblock555
 	VZEROUPPER
 	RET
 
@@ -8790,18 +10235,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock504:
+rowblock565:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile505:
+tile566:
 	TESTQ        DI, DI
-	JZ           end506
+	JZ           end567
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit508
+	JNZ          cinit569
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero507
+	JZ           zero568
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8811,9 +10256,9 @@ tile505:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart509
+	JMP          kstart570
 
-cinit508:
+cinit569:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8824,9 +10269,9 @@ cinit508:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart509
+	JMP       kstart570
 
-zero507:
+zero568:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8836,14 +10281,14 @@ zero507:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart509:
+kstart570:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k510:
+k571:
 	TESTQ        R10, R10
-	JZ           kdone511
+	JZ           kdone572
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -8861,12 +10306,12 @@ k510:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k510
+	JMP          k571
 
-kdone511:
+kdone572:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn512
+	JZ           nobn573
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8903,9 +10348,9 @@ kdone511:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn512:
+nobn573:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu513
+	JZ        norelu574
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8924,7 +10369,7 @@ nobn512:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu513:
+norelu574:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8937,9 +10382,9 @@ norelu513:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile505
+	JMP     tile566
 
-end506:
+end567:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8949,7 +10394,7 @@ end506:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock504
+	JNZ    rowblock565
 	VZEROUPPER
 	RET
 
@@ -8969,46 +10414,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock514:
+rowblock575:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile515:
+tile576:
 	TESTQ        DI, DI
-	JZ           end516
+	JZ           end577
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit518
+	JNZ          cinit579
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero517
+	JZ           zero578
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart519
+	JMP          kstart580
 
-cinit518:
+cinit579:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart519
+	JMP       kstart580
 
-zero517:
+zero578:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart519:
+kstart580:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k520:
+k581:
 	TESTQ        R10, R10
-	JZ           kdone521
+	JZ           kdone582
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -9019,12 +10464,12 @@ k520:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k520
+	JMP          k581
 
-kdone521:
+kdone582:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn522
+	JZ           nobn583
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -9049,9 +10494,9 @@ kdone521:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn522:
+nobn583:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu523
+	JZ        norelu584
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9060,7 +10505,7 @@ nobn522:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu523:
+norelu584:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -9069,9 +10514,9 @@ norelu523:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile515
+	JMP     tile576
 
-end516:
+end577:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9081,7 +10526,7 @@ end516:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock514
+	JNZ    rowblock575
 	VZEROUPPER
 	RET
 
@@ -9101,18 +10546,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock524:
+rowblock585:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile525:
+tile586:
 	TESTQ        DI, DI
-	JZ           end526
+	JZ           end587
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit528
+	JNZ          cinit589
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero527
+	JZ           zero588
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -9120,9 +10565,9 @@ tile525:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart529
+	JMP          kstart590
 
-cinit528:
+cinit589:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -9132,9 +10577,9 @@ cinit528:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart529
+	JMP       kstart590
 
-zero527:
+zero588:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9142,14 +10587,14 @@ zero527:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart529:
+kstart590:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k530:
+k591:
 	TESTQ        R10, R10
-	JZ           kdone531
+	JZ           kdone592
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -9164,12 +10609,12 @@ k530:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k530
+	JMP          k591
 
-kdone531:
+kdone592:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn532
+	JZ           nobn593
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -9203,9 +10648,9 @@ kdone531:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn532:
+nobn593:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu533
+	JZ        norelu594
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9220,7 +10665,7 @@ nobn532:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu533:
+norelu594:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -9232,9 +10677,9 @@ norelu533:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile525
+	JMP     tile586
 
-end526:
+end587:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9244,7 +10689,7 @@ end526:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock524
+	JNZ    rowblock585
 	VZEROUPPER
 	RET
 
@@ -9264,18 +10709,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock534:
+rowblock595:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile535:
+tile596:
 	TESTQ        DI, DI
-	JZ           end536
+	JZ           end597
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit538
+	JNZ          cinit599
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero537
+	JZ           zero598
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -9286,9 +10731,9 @@ tile535:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart539
+	JMP          kstart600
 
-cinit538:
+cinit599:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -9301,9 +10746,9 @@ cinit538:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart539
+	JMP       kstart600
 
-zero537:
+zero598:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9314,14 +10759,14 @@ zero537:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart539:
+kstart600:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k540:
+k601:
 	TESTQ        R10, R10
-	JZ           kdone541
+	JZ           kdone602
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -9340,12 +10785,12 @@ k540:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k540
+	JMP          k601
 
-kdone541:
+kdone602:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn542
+	JZ           nobn603
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9388,9 +10833,9 @@ kdone541:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn542:
+nobn603:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu543
+	JZ        norelu604
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9411,7 +10856,7 @@ nobn542:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu543:
+norelu604:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -9426,9 +10871,9 @@ norelu543:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile535
+	JMP     tile596
 
-end536:
+end597:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9438,7 +10883,7 @@ end536:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock534
+	JNZ    rowblock595
 	VZEROUPPER
 	RET
 
@@ -9458,18 +10903,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock544:
+rowblock605:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile545:
+tile606:
 	TESTQ        DI, DI
-	JZ           end546
+	JZ           end607
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit548
+	JNZ          cinit609
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero547
+	JZ           zero608
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -9483,9 +10928,9 @@ tile545:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart549
+	JMP          kstart610
 
-cinit548:
+cinit609:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -9501,9 +10946,9 @@ cinit548:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart549
+	JMP       kstart610
 
-zero547:
+zero608:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9517,14 +10962,14 @@ zero547:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart549:
+kstart610:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k550:
+k611:
 	TESTQ        R10, R10
-	JZ           kdone551
+	JZ           kdone612
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -9547,12 +10992,12 @@ k550:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k550
+	JMP          k611
 
-kdone551:
+kdone612:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn552
+	JZ           nobn613
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9604,9 +11049,9 @@ kdone551:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn552:
+nobn613:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu553
+	JZ        norelu614
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9633,7 +11078,7 @@ nobn552:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu553:
+norelu614:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -9651,9 +11096,9 @@ norelu553:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile545
+	JMP     tile606
 
-end546:
+end607:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9663,7 +11108,7 @@ end546:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock544
+	JNZ    rowblock605
 	VZEROUPPER
 	RET
 
@@ -9684,26 +11129,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock554:
+rowblock615:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile555:
+tile616:
 	TESTQ        R8, R8
-	JZ           end556
+	JZ           end617
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit558
+	JNZ          cinit619
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero557
+	JZ           zero618
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart559
+	JMP          kstart620
 
-cinit558:
+cinit619:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -9712,22 +11157,22 @@ cinit558:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart559
+	JMP       kstart620
 
-zero557:
+zero618:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart559:
+kstart620:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k560:
+k621:
 	TESTQ        R11, R11
-	JZ           kdone561
+	JZ           kdone622
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -9740,12 +11185,12 @@ k560:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k560
+	JMP          k621
 
-kdone561:
+kdone622:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn562
+	JZ           nobn623
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -9776,9 +11221,9 @@ kdone561:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn562:
+nobn623:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu563
+	JZ        norelu624
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9789,7 +11234,7 @@ nobn562:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu563:
+norelu624:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -9800,9 +11245,9 @@ norelu563:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile555
+	JMP     tile616
 
-end556:
+end617:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9812,7 +11257,7 @@ end556:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock554
+	JNZ    rowblock615
 	VZEROUPPER
 	RET
 
@@ -9833,18 +11278,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock564:
+rowblock625:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile565:
+tile626:
 	TESTQ        R8, R8
-	JZ           end566
+	JZ           end627
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit568
+	JNZ          cinit629
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero567
+	JZ           zero628
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9854,9 +11299,9 @@ tile565:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart569
+	JMP          kstart630
 
-cinit568:
+cinit629:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -9869,9 +11314,9 @@ cinit568:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart569
+	JMP       kstart630
 
-zero567:
+zero628:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9881,14 +11326,14 @@ zero567:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart569:
+kstart630:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k570:
+k631:
 	TESTQ        R11, R11
-	JZ           kdone571
+	JZ           kdone632
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -9906,12 +11351,12 @@ k570:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k570
+	JMP          k631
 
-kdone571:
+kdone632:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn572
+	JZ           nobn633
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -9954,9 +11399,9 @@ kdone571:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn572:
+nobn633:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu573
+	JZ        norelu634
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9975,7 +11420,7 @@ nobn572:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu573:
+norelu634:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -9990,9 +11435,9 @@ norelu573:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile565
+	JMP     tile626
 
-end566:
+end627:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -10002,7 +11447,7 @@ end566:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock564
+	JNZ    rowblock625
 	VZEROUPPER
 	RET
 
@@ -10023,18 +11468,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock574:
+rowblock635:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile575:
+tile636:
 	TESTQ        R8, R8
-	JZ           end576
+	JZ           end637
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit578
+	JNZ          cinit639
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero577
+	JZ           zero638
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -10048,9 +11493,9 @@ tile575:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart579
+	JMP          kstart640
 
-cinit578:
+cinit639:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -10067,9 +11512,9 @@ cinit578:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart579
+	JMP       kstart640
 
-zero577:
+zero638:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10083,14 +11528,14 @@ zero577:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart579:
+kstart640:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k580:
+k641:
 	TESTQ        R11, R11
-	JZ           kdone581
+	JZ           kdone642
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -10113,12 +11558,12 @@ k580:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k580
+	JMP          k641
 
-kdone581:
+kdone642:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn582
+	JZ           nobn643
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -10173,9 +11618,9 @@ kdone581:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn582:
+nobn643:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu583
+	JZ        norelu644
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10202,7 +11647,7 @@ nobn582:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu583:
+norelu644:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -10221,9 +11666,9 @@ norelu583:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile575
+	JMP     tile636
 
-end576:
+end637:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -10233,7 +11678,7 @@ end576:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock574
+	JNZ    rowblock635
 	VZEROUPPER
 	RET
 
@@ -10254,18 +11699,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock584:
+rowblock645:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile585:
+tile646:
 	TESTQ        R8, R8
-	JZ           end586
+	JZ           end647
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit588
+	JNZ          cinit649
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero587
+	JZ           zero648
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -10283,9 +11728,9 @@ tile585:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart589
+	JMP          kstart650
 
-cinit588:
+cinit649:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -10306,9 +11751,9 @@ cinit588:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart589
+	JMP       kstart650
 
-zero587:
+zero648:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10326,14 +11771,14 @@ zero587:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart589:
+kstart650:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k590:
+k651:
 	TESTQ        R11, R11
-	JZ           kdone591
+	JZ           kdone652
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -10361,12 +11806,12 @@ k590:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k590
+	JMP          k651
 
-kdone591:
+kdone652:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn592
+	JZ           nobn653
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -10433,9 +11878,9 @@ kdone591:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn592:
+nobn653:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu593
+	JZ        norelu654
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10470,7 +11915,7 @@ nobn592:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu593:
+norelu654:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -10493,9 +11938,9 @@ norelu593:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile585
+	JMP     tile646
 
-end586:
+end647:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -10505,7 +11950,7 @@ end586:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock584
+	JNZ    rowblock645
 	VZEROUPPER
 	RET
 
@@ -10526,18 +11971,18 @@ TEXT ·gemmXN8x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R13
 	SHLQ  $0x02, R13
 
-rowblock594:
+rowblock655:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile595:
+tile656:
 	TESTQ        R8, R8
-	JZ           end596
+	JZ           end657
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit598
+	JNZ          cinit659
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero597
+	JZ           zero658
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Z0
 	VBROADCASTSS 4(R12), Z1
@@ -10547,9 +11992,9 @@ tile595:
 	VBROADCASTSS 20(R12), Z5
 	VBROADCASTSS 24(R12), Z6
 	VBROADCASTSS 28(R12), Z7
-	JMP          kstart599
+	JMP          kstart660
 
-cinit598:
+cinit659:
 	MOVQ      SI, R12
 	VMOVUPS.Z (R12), K1, Z0
 	ADDQ      R13, R12
@@ -10566,9 +12011,9 @@ cinit598:
 	VMOVUPS.Z (R12), K1, Z6
 	ADDQ      R13, R12
 	VMOVUPS.Z (R12), K1, Z7
-	JMP       kstart599
+	JMP       kstart660
 
-zero597:
+zero658:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10578,15 +12023,15 @@ zero597:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart599:
+kstart660:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k600:
+k661:
 	TESTQ        R11, R11
-	JZ           kdone601
+	JZ           kdone662
 	VMOVUPS.Z    (R10), K1, Z8
 	VBROADCASTSS (R9), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -10608,12 +12053,12 @@ k600:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k600
+	JMP          k661
 
-kdone601:
+kdone662:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn602
+	JZ           nobn663
 	MOVQ         SI, R12
 	VMOVUPS      Z0, K1, (R12)
 	ADDQ         R13, R12
@@ -10668,9 +12113,9 @@ kdone601:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn602:
+nobn663:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu603
+	JZ        norelu664
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10689,7 +12134,7 @@ nobn602:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu603:
+norelu664:
 	MOVQ    R9, R12
 	VMOVUPS Z0, K1, (R12)
 	ADDQ    R13, R12
@@ -10709,9 +12154,9 @@ norelu603:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile595
+	JMP     tile656
 
-end596:
+end657:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -10721,7 +12166,7 @@ end596:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock594
+	JNZ    rowblock655
 	VZEROUPPER
 	RET
 
@@ -10735,33 +12180,33 @@ TEXT ·gemmConv1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock604:
+rowblock665:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile605:
+tile666:
 	TESTQ        BX, BX
-	JZ           end606
+	JZ           end667
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit608
+	JNZ          cinit669
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero607
+	JZ           zero668
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
-	JMP          kstart609
+	JMP          kstart670
 
-cinit608:
+cinit669:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
-	JMP       kstart609
+	JMP       kstart670
 
-zero607:
+zero668:
 	VXORPS Z0, Z0, Z0
 
-kstart609:
+kstart670:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10769,9 +12214,9 @@ kstart609:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k610:
+k671:
 	TESTQ        R8, R8
-	JZ           kdone611
+	JZ           kdone672
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z1
 	VBROADCASTSS (SI), Z2
@@ -10779,14 +12224,14 @@ k610:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k610
+	JMP          k671
 
-kdone611:
+kdone672:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn612
+	JZ           nobn673
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	MOVQ         c2+104(FP), DI
@@ -10799,22 +12244,22 @@ kdone611:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn612:
+nobn673:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu613
+	JZ        norelu674
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu613:
+norelu674:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile605
+	JMP     tile666
 
-end606:
+end667:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10826,7 +12271,7 @@ end606:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock604
+	JNZ    rowblock665
 	VZEROUPPER
 	RET
 
@@ -10840,36 +12285,36 @@ TEXT ·gemmConv1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock614:
+rowblock675:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile615:
+tile676:
 	TESTQ        BX, BX
-	JZ           end616
+	JZ           end677
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit618
+	JNZ          cinit679
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero617
+	JZ           zero678
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart619
+	JMP          kstart680
 
-cinit618:
+cinit679:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS.Z 64(SI), K1, Z1
-	JMP       kstart619
+	JMP       kstart680
 
-zero617:
+zero678:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart619:
+kstart680:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10879,9 +12324,9 @@ kstart619:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k620:
+k681:
 	TESTQ        R8, R8
-	JZ           kdone621
+	JZ           kdone682
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z2
 	VMOVUPS.Z    (R11)(R9*4), K1, Z3
@@ -10891,14 +12336,14 @@ k620:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k620
+	JMP          k681
 
-kdone621:
+kdone682:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn622
+	JZ           nobn683
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -10914,25 +12359,25 @@ kdone621:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn622:
+nobn683:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu623
+	JZ        norelu684
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu623:
+norelu684:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile615
+	JMP     tile676
 
-end616:
+end677:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10944,7 +12389,7 @@ end616:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock614
+	JNZ    rowblock675
 	VZEROUPPER
 	RET
 
@@ -10958,39 +12403,39 @@ TEXT ·gemmConv1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock624:
+rowblock685:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile625:
+tile686:
 	TESTQ        BX, BX
-	JZ           end626
+	JZ           end687
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit628
+	JNZ          cinit689
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero627
+	JZ           zero688
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart629
+	JMP          kstart690
 
-cinit628:
+cinit689:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS   64(SI), Z1
 	VMOVUPS.Z 128(SI), K1, Z2
-	JMP       kstart629
+	JMP       kstart690
 
-zero627:
+zero688:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart629:
+kstart690:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11002,9 +12447,9 @@ kstart629:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k630:
+k691:
 	TESTQ        R8, R8
-	JZ           kdone631
+	JZ           kdone692
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z3
 	VMOVUPS      (R11)(R9*4), Z4
@@ -11016,14 +12461,14 @@ k630:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k630
+	JMP          k691
 
-kdone631:
+kdone692:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn632
+	JZ           nobn693
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11042,9 +12487,9 @@ kdone631:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn632:
+nobn693:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu633
+	JZ        norelu694
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11053,7 +12498,7 @@ nobn632:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu633:
+norelu694:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11061,9 +12506,9 @@ norelu633:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile625
+	JMP     tile686
 
-end626:
+end687:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11075,7 +12520,7 @@ end626:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock624
+	JNZ    rowblock685
 	VZEROUPPER
 	RET
 
@@ -11089,26 +12534,26 @@ TEXT ·gemmConv1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock634:
+rowblock695:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile635:
+tile696:
 	TESTQ        BX, BX
-	JZ           end636
+	JZ           end697
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit638
+	JNZ          cinit699
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero637
+	JZ           zero698
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart639
+	JMP          kstart700
 
-cinit638:
+cinit699:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11116,15 +12561,15 @@ cinit638:
 	VMOVUPS   64(SI), Z1
 	VMOVUPS   128(SI), Z2
 	VMOVUPS.Z 192(SI), K1, Z3
-	JMP       kstart639
+	JMP       kstart700
 
-zero637:
+zero698:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart639:
+kstart700:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11138,9 +12583,9 @@ kstart639:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k640:
+k701:
 	TESTQ        R8, R8
-	JZ           kdone641
+	JZ           kdone702
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS      (R11)(R9*4), Z5
@@ -11154,14 +12599,14 @@ k640:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k640
+	JMP          k701
 
-kdone641:
+kdone702:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn642
+	JZ           nobn703
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11183,9 +12628,9 @@ kdone641:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn642:
+nobn703:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu643
+	JZ        norelu704
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11196,7 +12641,7 @@ nobn642:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu643:
+norelu704:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11205,9 +12650,9 @@ norelu643:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile635
+	JMP     tile696
 
-end636:
+end697:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11219,7 +12664,7 @@ end636:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock634
+	JNZ    rowblock695
 	VZEROUPPER
 	RET
 
@@ -11233,37 +12678,37 @@ TEXT ·gemmConv2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock644:
+rowblock705:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile645:
+tile706:
 	TESTQ        BX, BX
-	JZ           end646
+	JZ           end707
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit648
+	JNZ          cinit709
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero647
+	JZ           zero708
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
-	JMP          kstart649
+	JMP          kstart710
 
-cinit648:
+cinit709:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z1
-	JMP       kstart649
+	JMP       kstart710
 
-zero647:
+zero708:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart649:
+kstart710:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11271,9 +12716,9 @@ kstart649:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k650:
+k711:
 	TESTQ        R8, R8
-	JZ           kdone651
+	JZ           kdone712
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z2
 	VBROADCASTSS (SI), Z3
@@ -11283,14 +12728,14 @@ k650:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k650
+	JMP          k711
 
-kdone651:
+kdone712:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn652
+	JZ           nobn713
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -11309,16 +12754,16 @@ kdone651:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn652:
+nobn713:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu653
+	JZ        norelu714
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu653:
+norelu714:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -11326,9 +12771,9 @@ norelu653:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile645
+	JMP     tile706
 
-end646:
+end707:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11340,7 +12785,7 @@ end646:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock644
+	JNZ    rowblock705
 	VZEROUPPER
 	RET
 
@@ -11354,26 +12799,26 @@ TEXT ·gemmConv2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock654:
+rowblock715:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile655:
+tile716:
 	TESTQ        BX, BX
-	JZ           end656
+	JZ           end717
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit658
+	JNZ          cinit719
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero657
+	JZ           zero718
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(SI), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart659
+	JMP          kstart720
 
-cinit658:
+cinit719:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11382,15 +12827,15 @@ cinit658:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z2
 	VMOVUPS.Z 64(SI), K1, Z3
-	JMP       kstart659
+	JMP       kstart720
 
-zero657:
+zero718:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart659:
+kstart720:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11400,9 +12845,9 @@ kstart659:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k660:
+k721:
 	TESTQ        R8, R8
-	JZ           kdone661
+	JZ           kdone722
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS.Z    (R11)(R9*4), K1, Z5
@@ -11415,14 +12860,14 @@ k660:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k660
+	JMP          k721
 
-kdone661:
+kdone722:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn662
+	JZ           nobn723
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -11447,9 +12892,9 @@ kdone661:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn662:
+nobn723:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu663
+	JZ        norelu724
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11460,7 +12905,7 @@ nobn662:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu663:
+norelu724:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -11470,9 +12915,9 @@ norelu663:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile655
+	JMP     tile716
 
-end656:
+end717:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11484,7 +12929,7 @@ end656:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock654
+	JNZ    rowblock715
 	VZEROUPPER
 	RET
 
@@ -11498,18 +12943,18 @@ TEXT ·gemmConv2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock664:
+rowblock725:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile665:
+tile726:
 	TESTQ        BX, BX
-	JZ           end666
+	JZ           end727
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit668
+	JNZ          cinit729
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero667
+	JZ           zero728
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11517,9 +12962,9 @@ tile665:
 	VBROADCASTSS 4(SI), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart669
+	JMP          kstart730
 
-cinit668:
+cinit729:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11530,9 +12975,9 @@ cinit668:
 	VMOVUPS   (SI), Z3
 	VMOVUPS   64(SI), Z4
 	VMOVUPS.Z 128(SI), K1, Z5
-	JMP       kstart669
+	JMP       kstart730
 
-zero667:
+zero728:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11540,7 +12985,7 @@ zero667:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart669:
+kstart730:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11552,9 +12997,9 @@ kstart669:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k670:
+k731:
 	TESTQ        R8, R8
-	JZ           kdone671
+	JZ           kdone732
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS      (R11)(R9*4), Z7
@@ -11570,14 +13015,14 @@ k670:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k670
+	JMP          k731
 
-kdone671:
+kdone732:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn672
+	JZ           nobn733
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11608,9 +13053,9 @@ kdone671:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn672:
+nobn733:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu673
+	JZ        norelu734
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11625,7 +13070,7 @@ nobn672:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu673:
+norelu734:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11637,9 +13082,9 @@ norelu673:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile665
+	JMP     tile726
 
-end666:
+end727:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11651,7 +13096,7 @@ end666:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock664
+	JNZ    rowblock725
 	VZEROUPPER
 	RET
 
@@ -11665,18 +13110,18 @@ TEXT ·gemmConv2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock674:
+rowblock735:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile675:
+tile736:
 	TESTQ        BX, BX
-	JZ           end676
+	JZ           end737
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit678
+	JNZ          cinit739
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero677
+	JZ           zero738
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11686,9 +13131,9 @@ tile675:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart679
+	JMP          kstart740
 
-cinit678:
+cinit739:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11701,9 +13146,9 @@ cinit678:
 	VMOVUPS   64(SI), Z5
 	VMOVUPS   128(SI), Z6
 	VMOVUPS.Z 192(SI), K1, Z7
-	JMP       kstart679
+	JMP       kstart740
 
-zero677:
+zero738:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11713,7 +13158,7 @@ zero677:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart679:
+kstart740:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11727,9 +13172,9 @@ kstart679:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k680:
+k741:
 	TESTQ        R8, R8
-	JZ           kdone681
+	JZ           kdone742
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z8
 	VMOVUPS      (R11)(R9*4), Z9
@@ -11748,14 +13193,14 @@ k680:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k680
+	JMP          k741
 
-kdone681:
+kdone742:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn682
+	JZ           nobn743
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11792,9 +13237,9 @@ kdone681:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn682:
+nobn743:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu683
+	JZ        norelu744
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11813,7 +13258,7 @@ nobn682:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu683:
+norelu744:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11827,9 +13272,9 @@ norelu683:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile675
+	JMP     tile736
 
-end676:
+end737:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11841,7 +13286,7 @@ end676:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock674
+	JNZ    rowblock735
 	VZEROUPPER
 	RET
 
@@ -11855,25 +13300,25 @@ TEXT ·gemmConv3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock684:
+rowblock745:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile685:
+tile746:
 	TESTQ        BX, BX
-	JZ           end686
+	JZ           end747
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit688
+	JNZ          cinit749
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero687
+	JZ           zero748
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
-	JMP          kstart689
+	JMP          kstart750
 
-cinit688:
+cinit749:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11882,14 +13327,14 @@ cinit688:
 	VMOVUPS.Z (SI), K1, Z1
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z2
-	JMP       kstart689
+	JMP       kstart750
 
-zero687:
+zero748:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart689:
+kstart750:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11897,9 +13342,9 @@ kstart689:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k690:
+k751:
 	TESTQ        R8, R8
-	JZ           kdone691
+	JZ           kdone752
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z3
 	VBROADCASTSS (SI), Z4
@@ -11911,14 +13356,14 @@ k690:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k690
+	JMP          k751
 
-kdone691:
+kdone752:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn692
+	JZ           nobn753
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -11943,9 +13388,9 @@ kdone691:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn692:
+nobn753:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu693
+	JZ        norelu754
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11954,7 +13399,7 @@ nobn692:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu693:
+norelu754:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -11964,9 +13409,9 @@ norelu693:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile685
+	JMP     tile746
 
-end686:
+end747:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11978,7 +13423,7 @@ end686:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock684
+	JNZ    rowblock745
 	VZEROUPPER
 	RET
 
@@ -11992,18 +13437,18 @@ TEXT ·gemmConv3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock694:
+rowblock755:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile695:
+tile756:
 	TESTQ        BX, BX
-	JZ           end696
+	JZ           end757
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit698
+	JNZ          cinit759
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero697
+	JZ           zero758
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -12011,9 +13456,9 @@ tile695:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(SI), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart699
+	JMP          kstart760
 
-cinit698:
+cinit759:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12025,9 +13470,9 @@ cinit698:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z4
 	VMOVUPS.Z 64(SI), K1, Z5
-	JMP       kstart699
+	JMP       kstart760
 
-zero697:
+zero758:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12035,7 +13480,7 @@ zero697:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart699:
+kstart760:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12045,9 +13490,9 @@ kstart699:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k700:
+k761:
 	TESTQ        R8, R8
-	JZ           kdone701
+	JZ           kdone762
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS.Z    (R11)(R9*4), K1, Z7
@@ -12063,14 +13508,14 @@ k700:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k700
+	JMP          k761
 
-kdone701:
+kdone762:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn702
+	JZ           nobn763
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -12104,9 +13549,9 @@ kdone701:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn702:
+nobn763:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu703
+	JZ        norelu764
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12121,7 +13566,7 @@ nobn702:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu703:
+norelu764:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -12134,9 +13579,9 @@ norelu703:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile695
+	JMP     tile756
 
-end696:
+end757:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12148,7 +13593,7 @@ end696:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock694
+	JNZ    rowblock755
 	VZEROUPPER
 	RET
 
@@ -12162,18 +13607,18 @@ TEXT ·gemmConv3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock704:
+rowblock765:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile705:
+tile766:
 	TESTQ        BX, BX
-	JZ           end706
+	JZ           end767
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit708
+	JNZ          cinit769
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero707
+	JZ           zero768
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -12184,9 +13629,9 @@ tile705:
 	VBROADCASTSS 8(SI), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart709
+	JMP          kstart770
 
-cinit708:
+cinit769:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12201,9 +13646,9 @@ cinit708:
 	VMOVUPS   (SI), Z6
 	VMOVUPS   64(SI), Z7
 	VMOVUPS.Z 128(SI), K1, Z8
-	JMP       kstart709
+	JMP       kstart770
 
-zero707:
+zero768:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12214,7 +13659,7 @@ zero707:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart709:
+kstart770:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12226,9 +13671,9 @@ kstart709:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k710:
+k771:
 	TESTQ        R8, R8
-	JZ           kdone711
+	JZ           kdone772
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z9
 	VMOVUPS      (R11)(R9*4), Z10
@@ -12248,14 +13693,14 @@ k710:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k710
+	JMP          k771
 
-kdone711:
+kdone772:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn712
+	JZ           nobn773
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12298,9 +13743,9 @@ kdone711:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn712:
+nobn773:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu713
+	JZ        norelu774
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12321,7 +13766,7 @@ nobn712:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu713:
+norelu774:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12337,9 +13782,9 @@ norelu713:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile705
+	JMP     tile766
 
-end706:
+end767:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12351,7 +13796,7 @@ end706:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock704
+	JNZ    rowblock765
 	VZEROUPPER
 	RET
 
@@ -12365,18 +13810,18 @@ TEXT ·gemmConv3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock714:
+rowblock775:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile715:
+tile776:
 	TESTQ        BX, BX
-	JZ           end716
+	JZ           end777
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit718
+	JNZ          cinit779
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero717
+	JZ           zero778
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -12390,9 +13835,9 @@ tile715:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart719
+	JMP          kstart780
 
-cinit718:
+cinit779:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12410,9 +13855,9 @@ cinit718:
 	VMOVUPS   64(SI), Z9
 	VMOVUPS   128(SI), Z10
 	VMOVUPS.Z 192(SI), K1, Z11
-	JMP       kstart719
+	JMP       kstart780
 
-zero717:
+zero778:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12426,7 +13871,7 @@ zero717:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart719:
+kstart780:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12440,9 +13885,9 @@ kstart719:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k720:
+k781:
 	TESTQ        R8, R8
-	JZ           kdone721
+	JZ           kdone782
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z12
 	VMOVUPS      (R11)(R9*4), Z13
@@ -12466,14 +13911,14 @@ k720:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k720
+	JMP          k781
 
-kdone721:
+kdone782:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn722
+	JZ           nobn783
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12525,9 +13970,9 @@ kdone721:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn722:
+nobn783:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu723
+	JZ        norelu784
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12554,7 +13999,7 @@ nobn722:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu723:
+norelu784:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12573,9 +14018,9 @@ norelu723:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile715
+	JMP     tile776
 
-end716:
+end777:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12587,7 +14032,7 @@ end716:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock714
+	JNZ    rowblock775
 	VZEROUPPER
 	RET
 
@@ -12602,26 +14047,26 @@ TEXT ·gemmConv4x1_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock724:
+rowblock785:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile725:
+tile786:
 	TESTQ        SI, SI
-	JZ           end726
+	JZ           end787
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit728
+	JNZ          cinit789
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero727
+	JZ           zero788
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VBROADCASTSS 4(DI), Z1
 	VBROADCASTSS 8(DI), Z2
 	VBROADCASTSS 12(DI), Z3
-	JMP          kstart729
+	JMP          kstart790
 
-cinit728:
+cinit789:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12632,15 +14077,15 @@ cinit728:
 	VMOVUPS.Z (DI), K1, Z2
 	ADDQ      R10, DI
 	VMOVUPS.Z (DI), K1, Z3
-	JMP       kstart729
+	JMP       kstart790
 
-zero727:
+zero788:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart729:
+kstart790:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -12648,9 +14093,9 @@ kstart729:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k730:
+k791:
 	TESTQ        R9, R9
-	JZ           kdone731
+	JZ           kdone792
 	MOVLQSX      (R8), R10
 	VMOVUPS.Z    (R11)(R10*4), K1, Z4
 	VBROADCASTSS (DI), Z5
@@ -12664,14 +14109,14 @@ k730:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k730
+	JMP          k791
 
-kdone731:
+kdone792:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn732
+	JZ           nobn793
 	MOVQ         DX, DI
 	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R10, DI
@@ -12702,9 +14147,9 @@ kdone731:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn732:
+nobn793:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu733
+	JZ        norelu794
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12715,7 +14160,7 @@ nobn732:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu733:
+norelu794:
 	MOVQ    R8, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R10, DI
@@ -12727,9 +14172,9 @@ norelu733:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000004, BX
 	DECQ    SI
-	JMP     tile725
+	JMP     tile786
 
-end726:
+end787:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12741,7 +14186,7 @@ end726:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock724
+	JNZ    rowblock785
 	VZEROUPPER
 	RET
 
@@ -12756,18 +14201,18 @@ TEXT ·gemmConv4x2_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock734:
+rowblock795:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile735:
+tile796:
 	TESTQ        SI, SI
-	JZ           end736
+	JZ           end797
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit738
+	JNZ          cinit799
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero737
+	JZ           zero798
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -12777,9 +14222,9 @@ tile735:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(DI), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart739
+	JMP          kstart800
 
-cinit738:
+cinit799:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12794,9 +14239,9 @@ cinit738:
 	ADDQ      R10, DI
 	VMOVUPS   (DI), Z6
 	VMOVUPS.Z 64(DI), K1, Z7
-	JMP       kstart739
+	JMP       kstart800
 
-zero737:
+zero798:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12806,7 +14251,7 @@ zero737:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart739:
+kstart800:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -12816,9 +14261,9 @@ kstart739:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k740:
+k801:
 	TESTQ        R9, R9
-	JZ           kdone741
+	JZ           kdone802
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z8
 	VMOVUPS.Z    (R12)(R10*4), K1, Z9
@@ -12837,14 +14282,14 @@ k740:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k740
+	JMP          k801
 
-kdone741:
+kdone802:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn742
+	JZ           nobn803
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, K1, 64(DI)
@@ -12887,9 +14332,9 @@ kdone741:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn742:
+nobn803:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu743
+	JZ        norelu804
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12908,7 +14353,7 @@ nobn742:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu743:
+norelu804:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
@@ -12924,9 +14369,9 @@ norelu743:
 	ADDQ    $0x00000080, DX
 	ADDQ    $0x00000008, BX
 	DECQ    SI
-	JMP     tile735
+	JMP     tile796
 
-end736:
+end797:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12938,7 +14383,7 @@ end736:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock734
+	JNZ    rowblock795
 	VZEROUPPER
 	RET
 
@@ -12953,18 +14398,18 @@ TEXT ·gemmConv4x3_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock744:
+rowblock805:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile745:
+tile806:
 	TESTQ        SI, SI
-	JZ           end746
+	JZ           end807
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit748
+	JNZ          cinit809
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero747
+	JZ           zero808
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -12978,9 +14423,9 @@ tile745:
 	VBROADCASTSS 12(DI), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart749
+	JMP          kstart810
 
-cinit748:
+cinit809:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12999,9 +14444,9 @@ cinit748:
 	VMOVUPS   (DI), Z9
 	VMOVUPS   64(DI), Z10
 	VMOVUPS.Z 128(DI), K1, Z11
-	JMP       kstart749
+	JMP       kstart810
 
-zero747:
+zero808:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13015,7 +14460,7 @@ zero747:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart749:
+kstart810:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -13027,9 +14472,9 @@ kstart749:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k750:
+k811:
 	TESTQ        R9, R9
-	JZ           kdone751
+	JZ           kdone812
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z12
 	VMOVUPS      (R12)(R10*4), Z13
@@ -13053,14 +14498,14 @@ k750:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k750
+	JMP          k811
 
-kdone751:
+kdone812:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn752
+	JZ           nobn813
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -13115,9 +14560,9 @@ kdone751:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn752:
+nobn813:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu753
+	JZ        norelu814
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13144,7 +14589,7 @@ nobn752:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu753:
+norelu814:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -13164,9 +14609,9 @@ norelu753:
 	ADDQ    $0x000000c0, DX
 	ADDQ    $0x0000000c, BX
 	DECQ    SI
-	JMP     tile745
+	JMP     tile806
 
-end746:
+end807:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -13178,7 +14623,7 @@ end746:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock744
+	JNZ    rowblock805
 	VZEROUPPER
 	RET
 
@@ -13193,18 +14638,18 @@ TEXT ·gemmConv4x4_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock754:
+rowblock815:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile755:
+tile816:
 	TESTQ        SI, SI
-	JZ           end756
+	JZ           end817
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit758
+	JNZ          cinit819
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero757
+	JZ           zero818
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -13222,9 +14667,9 @@ tile755:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart759
+	JMP          kstart820
 
-cinit758:
+cinit819:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -13247,9 +14692,9 @@ cinit758:
 	VMOVUPS   64(DI), Z13
 	VMOVUPS   128(DI), Z14
 	VMOVUPS.Z 192(DI), K1, Z15
-	JMP       kstart759
+	JMP       kstart820
 
-zero757:
+zero818:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13267,7 +14712,7 @@ zero757:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart759:
+kstart820:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -13281,9 +14726,9 @@ kstart759:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k760:
+k821:
 	TESTQ        R9, R9
-	JZ           kdone761
+	JZ           kdone822
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z16
 	VMOVUPS      (R12)(R10*4), Z17
@@ -13312,14 +14757,14 @@ k760:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k760
+	JMP          k821
 
-kdone761:
+kdone822:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn762
+	JZ           nobn823
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -13386,9 +14831,9 @@ kdone761:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn762:
+nobn823:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu763
+	JZ        norelu824
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13423,7 +14868,7 @@ nobn762:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu763:
+norelu824:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -13447,9 +14892,9 @@ norelu763:
 	ADDQ    $0x00000100, DX
 	ADDQ    $0x00000010, BX
 	DECQ    SI
-	JMP     tile755
+	JMP     tile816
 
-end756:
+end817:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -13461,7 +14906,7 @@ end756:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock754
+	JNZ    rowblock815
 	VZEROUPPER
 	RET
 
@@ -13494,16 +14939,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs764:
+pairs825:
 	CMPQ SI, $0x02
-	JB   odd765
+	JB   odd826
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU767:
+loopU828:
 	CMPQ        R10, R8
-	JAE         loop1768
+	JAE         loop1829
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -13513,29 +14958,29 @@ loopU767:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU767
+	JMP         loopU828
 
-loop1768:
+loop1829:
 	CMPQ        R10, R9
-	JAE         tail770
+	JAE         tail831
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1768
+	JMP         loop1829
 
-tail770:
+tail831:
 	CMPQ        R10, DI
-	JAE         done769
+	JAE         done830
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done769:
+done830:
 	XORQ R10, R10
 
-loopU771:
+loopU832:
 	CMPQ        R10, R8
-	JAE         loop1772
+	JAE         loop1833
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -13545,37 +14990,37 @@ loopU771:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU771
+	JMP         loopU832
 
-loop1772:
+loop1833:
 	CMPQ        R10, R9
-	JAE         tail774
+	JAE         tail835
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1772
+	JMP         loop1833
 
-tail774:
+tail835:
 	CMPQ        R10, DI
-	JAE         done773
+	JAE         done834
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done773:
+done834:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs764
+	JMP  pairs825
 
-odd765:
+odd826:
 	TESTQ SI, SI
-	JZ    end766
+	JZ    end827
 	XORQ  R10, R10
 
-loopU775:
+loopU836:
 	CMPQ        R10, R8
-	JAE         loop1776
+	JAE         loop1837
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -13585,25 +15030,25 @@ loopU775:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU775
+	JMP         loopU836
 
-loop1776:
+loop1837:
 	CMPQ        R10, R9
-	JAE         tail778
+	JAE         tail839
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1776
+	JMP         loop1837
 
-tail778:
+tail839:
 	CMPQ        R10, DI
-	JAE         done777
+	JAE         done838
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done777:
-end766:
+done838:
+end827:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -13641,14 +15086,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows779:
+rows840:
 	TESTQ SI, SI
-	JZ    end780
+	JZ    end841
 	XORQ  R10, R10
 
-loopU781:
+loopU842:
 	CMPQ        R10, R8
-	JAE         loop1782
+	JAE         loop1843
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -13662,32 +15107,32 @@ loopU781:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU781
+	JMP         loopU842
 
-loop1782:
+loop1843:
 	CMPQ        R10, R9
-	JAE         tail784
+	JAE         tail845
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1782
+	JMP         loop1843
 
-tail784:
+tail845:
 	CMPQ        R10, DI
-	JAE         done783
+	JAE         done844
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done783:
+done844:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows779
+	JMP  rows840
 
-end780:
+end841:
 	VZEROUPPER
 	RET
 
@@ -13717,9 +15162,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU785:
+loopU846:
 	CMPQ        CX, DX
-	JAE         loop1786
+	JAE         loop1847
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -13733,26 +15178,26 @@ loopU785:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU785
+	JMP         loopU846
 
-loop1786:
+loop1847:
 	CMPQ        CX, BX
-	JAE         tail788
+	JAE         tail849
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1786
+	JMP         loop1847
 
-tail788:
+tail849:
 	CMPQ        CX, SI
-	JAE         done787
+	JAE         done848
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done787:
+done848:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -13787,9 +15232,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU789:
+loopU850:
 	CMPQ    DX, BX
-	JAE     loop1790
+	JAE     loop1851
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -13799,27 +15244,27 @@ loopU789:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU789
+	JMP     loopU850
 
-loop1790:
+loop1851:
 	CMPQ    DX, SI
-	JAE     tail792
+	JAE     tail853
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1790
+	JMP     loop1851
 
-tail792:
+tail853:
 	CMPQ       DX, DI
-	JAE        done791
+	JAE        done852
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done791:
+done852:
 	VZEROUPPER
 	RET
 
@@ -13846,9 +15291,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU793:
+loopU854:
 	CMPQ    DX, BX
-	JAE     loop1794
+	JAE     loop1855
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -13860,29 +15305,29 @@ loopU793:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU793
+	JMP     loopU854
 
-loop1794:
+loop1855:
 	CMPQ    DX, SI
-	JAE     tail796
+	JAE     tail857
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1794
+	JMP     loop1855
 
-tail796:
+tail857:
 	CMPQ       DX, DI
-	JAE        done795
+	JAE        done856
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done795:
+done856:
 	VZEROUPPER
 	RET
 
@@ -13902,7 +15347,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off797
+	JZ           off858
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -13913,9 +15358,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1799:
+loop1860:
 	CMPQ    DX, BX
-	JAE     tail801
+	JAE     tail862
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -13924,11 +15369,11 @@ loop1799:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1799
+	JMP     loop1860
 
-tail801:
+tail862:
 	CMPQ       DX, SI
-	JAE        done800
+	JAE        done861
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -13937,11 +15382,11 @@ tail801:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done800:
+done861:
 	VZEROUPPER
 	RET
 
-off797:
+off858:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -13952,27 +15397,27 @@ off797:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1803:
+loop1864:
 	CMPQ    DX, BX
-	JAE     tail805
+	JAE     tail866
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1803
+	JMP     loop1864
 
-tail805:
+tail866:
 	CMPQ       DX, SI
-	JAE        done804
+	JAE        done865
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done804:
+done865:
 	VZEROUPPER
 	RET
 
@@ -13994,7 +15439,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off806
+	JZ           off867
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -14005,9 +15450,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1808:
+loop1869:
 	CMPQ    BX, SI
-	JAE     tail810
+	JAE     tail871
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -14022,11 +15467,11 @@ loop1808:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1808
+	JMP     loop1869
 
-tail810:
+tail871:
 	CMPQ       BX, DI
-	JAE        done809
+	JAE        done870
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -14041,11 +15486,11 @@ tail810:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done809:
+done870:
 	VZEROUPPER
 	RET
 
-off806:
+off867:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -14056,9 +15501,9 @@ off806:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1812:
+loop1873:
 	CMPQ    BX, SI
-	JAE     tail814
+	JAE     tail875
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -14071,11 +15516,11 @@ loop1812:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1812
+	JMP     loop1873
 
-tail814:
+tail875:
 	CMPQ       BX, DI
-	JAE        done813
+	JAE        done874
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -14088,7 +15533,7 @@ tail814:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done813:
+done874:
 	VZEROUPPER
 	RET
 
@@ -14125,9 +15570,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1816:
+loop1877:
 	CMPQ    SI, DI
-	JAE     tail818
+	JAE     tail879
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -14152,11 +15597,11 @@ loop1816:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1816
+	JMP     loop1877
 
-tail818:
+tail879:
 	CMPQ       SI, R8
-	JAE        done817
+	JAE        done878
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -14181,7 +15626,7 @@ tail818:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done817:
+done878:
 	VZEROUPPER
 	RET
 
@@ -14213,9 +15658,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1820:
+loop1881:
 	CMPQ    BX, SI
-	JAE     tail822
+	JAE     tail883
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -14233,11 +15678,11 @@ loop1820:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1820
+	JMP     loop1881
 
-tail822:
+tail883:
 	CMPQ       BX, DI
-	JAE        done821
+	JAE        done882
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -14255,7 +15700,7 @@ tail822:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done821:
+done882:
 	VZEROUPPER
 	RET
 
@@ -14275,9 +15720,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU823:
+loopU884:
 	CMPQ        BX, DX
-	JAE         loop1824
+	JAE         loop1885
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -14287,17 +15732,17 @@ loopU823:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU823
+	JMP         loopU884
 
-loop1824:
+loop1885:
 	CMPQ        BX, CX
-	JAE         done825
+	JAE         done886
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1824
+	JMP         loop1885
 
-done825:
+done886:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14331,22 +15776,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows826:
+rows887:
 	TESTQ    BX, BX
-	JZ       end829
+	JZ       end890
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do828
-	JP       do828
-	JMP      next827
+	JNE      do889
+	JP       do889
+	JMP      next888
 
-do828:
+do889:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU830:
+loopU891:
 	CMPQ        R9, R8
-	JAE         loop1831
+	JAE         loop1892
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -14354,33 +15799,33 @@ loopU830:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU830
+	JMP         loopU891
 
-loop1831:
+loop1892:
 	CMPQ        R9, SI
-	JAE         tail833
+	JAE         tail894
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1831
+	JMP         loop1892
 
-tail833:
+tail894:
 	CMPQ        R9, DI
-	JAE         done832
+	JAE         done893
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done832:
-next827:
+done893:
+next888:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows826
+	JMP  rows887
 
-end829:
+end890:
 	VZEROUPPER
 	RET
 
@@ -14409,22 +15854,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows834:
+rows895:
 	TESTQ    DI, DI
-	JZ       end837
+	JZ       end898
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do836
-	JP       do836
-	JMP      next835
+	JNE      do897
+	JP       do897
+	JMP      next896
 
-do836:
+do897:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU838:
+loopU899:
 	CMPQ        R11, R10
-	JAE         loop1839
+	JAE         loop1900
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -14438,11 +15883,11 @@ loopU838:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU838
+	JMP         loopU899
 
-loop1839:
+loop1900:
 	CMPQ        R11, R8
-	JAE         tail841
+	JAE         tail902
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -14450,11 +15895,11 @@ loop1839:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1839
+	JMP         loop1900
 
-tail841:
+tail902:
 	CMPQ        R11, R9
-	JAE         done840
+	JAE         done901
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -14464,15 +15909,15 @@ tail841:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done840:
-next835:
+done901:
+next896:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows834
+	JMP  rows895
 
-end837:
+end898:
 	VZEROUPPER
 	RET
 
@@ -14487,7 +15932,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end842
+	JZ           end903
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -14500,22 +15945,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks843:
+blocks904:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone844
+	JA   blocksDone905
 	MOVQ R10, R9
-	JMP  blocks843
+	JMP  blocks904
 
-blocksDone844:
+blocksDone905:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU845:
+blockU906:
 	CMPQ    R9, DI
-	JAE     last12_857
+	JAE     last12_918
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14530,9 +15975,9 @@ blockU845:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap858:
+tap919:
 	CMPQ         R10, SI
-	JAE          taps859
+	JAE          taps920
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14550,9 +15995,9 @@ tap858:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap858
+	JMP          tap919
 
-taps859:
+taps920:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -14566,13 +16011,13 @@ taps859:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU845
+	JMP     blockU906
 
-last12_857:
+last12_918:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_856
+	JBE     last11_917
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14587,9 +16032,9 @@ last12_857:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap860:
+tap921:
 	CMPQ         R10, SI
-	JAE          taps861
+	JAE          taps922
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14608,9 +16053,9 @@ tap860:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap860
+	JMP          tap921
 
-taps861:
+taps922:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14623,13 +16068,13 @@ taps861:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last11_856:
+last11_917:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_855
+	JBE     last10_916
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14643,9 +16088,9 @@ last11_856:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap862:
+tap923:
 	CMPQ         R10, SI
-	JAE          taps863
+	JAE          taps924
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14663,9 +16108,9 @@ tap862:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap862
+	JMP          tap923
 
-taps863:
+taps924:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14677,13 +16122,13 @@ taps863:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last10_855:
+last10_916:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_854
+	JBE     last9_915
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14696,9 +16141,9 @@ last10_855:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap864:
+tap925:
 	CMPQ         R10, SI
-	JAE          taps865
+	JAE          taps926
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14715,9 +16160,9 @@ tap864:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap864
+	JMP          tap925
 
-taps865:
+taps926:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14728,13 +16173,13 @@ taps865:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last9_854:
+last9_915:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_853
+	JBE     last8_914
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14746,9 +16191,9 @@ last9_854:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap866:
+tap927:
 	CMPQ         R10, SI
-	JAE          taps867
+	JAE          taps928
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14764,9 +16209,9 @@ tap866:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap866
+	JMP          tap927
 
-taps867:
+taps928:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14776,13 +16221,13 @@ taps867:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last8_853:
+last8_914:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_852
+	JBE     last7_913
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14793,9 +16238,9 @@ last8_853:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap868:
+tap929:
 	CMPQ         R10, SI
-	JAE          taps869
+	JAE          taps930
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14810,9 +16255,9 @@ tap868:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap868
+	JMP          tap929
 
-taps869:
+taps930:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14821,13 +16266,13 @@ taps869:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last7_852:
+last7_913:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_851
+	JBE     last6_912
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14837,9 +16282,9 @@ last7_852:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap870:
+tap931:
 	CMPQ         R10, SI
-	JAE          taps871
+	JAE          taps932
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14853,9 +16298,9 @@ tap870:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap870
+	JMP          tap931
 
-taps871:
+taps932:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -14863,13 +16308,13 @@ taps871:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last6_851:
+last6_912:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_850
+	JBE     last5_911
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14878,9 +16323,9 @@ last6_851:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap872:
+tap933:
 	CMPQ         R10, SI
-	JAE          taps873
+	JAE          taps934
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14893,22 +16338,22 @@ tap872:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap872
+	JMP          tap933
 
-taps873:
+taps934:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last5_850:
+last5_911:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_849
+	JBE     last4_910
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14916,9 +16361,9 @@ last5_850:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap874:
+tap935:
 	CMPQ         R10, SI
-	JAE          taps875
+	JAE          taps936
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14930,30 +16375,30 @@ tap874:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap874
+	JMP          tap935
 
-taps875:
+taps936:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last4_849:
+last4_910:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_848
+	JBE     last3_909
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap876:
+tap937:
 	CMPQ         R10, SI
-	JAE          taps877
+	JAE          taps938
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14964,28 +16409,28 @@ tap876:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap876
+	JMP          tap937
 
-taps877:
+taps938:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last3_848:
+last3_909:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_847
+	JBE     last2_908
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap878:
+tap939:
 	CMPQ         R10, SI
-	JAE          taps879
+	JAE          taps940
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -14995,26 +16440,26 @@ tap878:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap878
+	JMP          tap939
 
-taps879:
+taps940:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last2_847:
+last2_908:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_846
+	JBE     last1_907
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap880:
+tap941:
 	CMPQ         R10, SI
-	JAE          taps881
+	JAE          taps942
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15023,20 +16468,20 @@ tap880:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap880
+	JMP          tap941
 
-taps881:
+taps942:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end842
+	JMP        end903
 
-last1_846:
+last1_907:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap882:
+tap943:
 	CMPQ         R10, SI
-	JAE          taps883
+	JAE          taps944
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15044,12 +16489,12 @@ tap882:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap882
+	JMP          tap943
 
-taps883:
+taps944:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-end842:
+end903:
 	VZEROUPPER
 	RET
 
@@ -15065,7 +16510,7 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	MOVQ         rows+56(FP), R12
 	MOVQ         n+64(FP), R8
 	TESTQ        R8, R8
-	JZ           end886
+	JZ           end947
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -15078,26 +16523,26 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks887:
+blocks948:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone888
+	JA   blocksDone949
 	MOVQ R10, R9
-	JMP  blocks887
+	JMP  blocks948
 
-blocksDone888:
+blocksDone949:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 
-row884:
+row945:
 	TESTQ R12, R12
-	JZ    end886
+	JZ    end947
 	XORQ  R9, R9
 
-blockU889:
+blockU950:
 	CMPQ    R9, DI
-	JAE     last12_901
+	JAE     last12_962
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15112,9 +16557,9 @@ blockU889:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap902:
+tap963:
 	CMPQ         R10, SI
-	JAE          taps903
+	JAE          taps964
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15132,9 +16577,9 @@ tap902:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap902
+	JMP          tap963
 
-taps903:
+taps964:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -15148,13 +16593,13 @@ taps903:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU889
+	JMP     blockU950
 
-last12_901:
+last12_962:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_900
+	JBE     last11_961
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15169,9 +16614,9 @@ last12_901:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap904:
+tap965:
 	CMPQ         R10, SI
-	JAE          taps905
+	JAE          taps966
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15190,9 +16635,9 @@ tap904:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap904
+	JMP          tap965
 
-taps905:
+taps966:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15205,13 +16650,13 @@ taps905:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last11_900:
+last11_961:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_899
+	JBE     last10_960
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15225,9 +16670,9 @@ last11_900:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap906:
+tap967:
 	CMPQ         R10, SI
-	JAE          taps907
+	JAE          taps968
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15245,9 +16690,9 @@ tap906:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap906
+	JMP          tap967
 
-taps907:
+taps968:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15259,13 +16704,13 @@ taps907:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last10_899:
+last10_960:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_898
+	JBE     last9_959
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15278,9 +16723,9 @@ last10_899:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap908:
+tap969:
 	CMPQ         R10, SI
-	JAE          taps909
+	JAE          taps970
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15297,9 +16742,9 @@ tap908:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap908
+	JMP          tap969
 
-taps909:
+taps970:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15310,13 +16755,13 @@ taps909:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last9_898:
+last9_959:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_897
+	JBE     last8_958
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15328,9 +16773,9 @@ last9_898:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap910:
+tap971:
 	CMPQ         R10, SI
-	JAE          taps911
+	JAE          taps972
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15346,9 +16791,9 @@ tap910:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap910
+	JMP          tap971
 
-taps911:
+taps972:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15358,13 +16803,13 @@ taps911:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last8_897:
+last8_958:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_896
+	JBE     last7_957
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15375,9 +16820,9 @@ last8_897:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap912:
+tap973:
 	CMPQ         R10, SI
-	JAE          taps913
+	JAE          taps974
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15392,9 +16837,9 @@ tap912:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap912
+	JMP          tap973
 
-taps913:
+taps974:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15403,13 +16848,13 @@ taps913:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last7_896:
+last7_957:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_895
+	JBE     last6_956
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15419,9 +16864,9 @@ last7_896:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap914:
+tap975:
 	CMPQ         R10, SI
-	JAE          taps915
+	JAE          taps976
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15435,9 +16880,9 @@ tap914:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap914
+	JMP          tap975
 
-taps915:
+taps976:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -15445,13 +16890,13 @@ taps915:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last6_895:
+last6_956:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_894
+	JBE     last5_955
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15460,9 +16905,9 @@ last6_895:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap916:
+tap977:
 	CMPQ         R10, SI
-	JAE          taps917
+	JAE          taps978
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15475,22 +16920,22 @@ tap916:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap916
+	JMP          tap977
 
-taps917:
+taps978:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last5_894:
+last5_955:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_893
+	JBE     last4_954
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15498,9 +16943,9 @@ last5_894:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap918:
+tap979:
 	CMPQ         R10, SI
-	JAE          taps919
+	JAE          taps980
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15512,30 +16957,30 @@ tap918:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap918
+	JMP          tap979
 
-taps919:
+taps980:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last4_893:
+last4_954:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_892
+	JBE     last3_953
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap920:
+tap981:
 	CMPQ         R10, SI
-	JAE          taps921
+	JAE          taps982
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15546,28 +16991,28 @@ tap920:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap920
+	JMP          tap981
 
-taps921:
+taps982:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last3_892:
+last3_953:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_891
+	JBE     last2_952
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap922:
+tap983:
 	CMPQ         R10, SI
-	JAE          taps923
+	JAE          taps984
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15577,26 +17022,26 @@ tap922:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap922
+	JMP          tap983
 
-taps923:
+taps984:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last2_891:
+last2_952:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_890
+	JBE     last1_951
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap924:
+tap985:
 	CMPQ         R10, SI
-	JAE          taps925
+	JAE          taps986
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15605,20 +17050,20 @@ tap924:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap924
+	JMP          tap985
 
-taps925:
+taps986:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next885
+	JMP        next946
 
-last1_890:
+last1_951:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap926:
+tap987:
 	CMPQ         R10, SI
-	JAE          taps927
+	JAE          taps988
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -15626,20 +17071,20 @@ tap926:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap926
+	JMP          tap987
 
-taps927:
+taps988:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next885:
+next946:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row884
+	JMP  row945
 
-end886:
+end947:
 	VZEROUPPER
 	RET
 
@@ -15687,69 +17132,69 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide928
+	JNZ     wide989
 
-plane929:
+plane990:
 	MOVQ BX, DI
 
-row930:
+row991:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked932
+	JA         masked993
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow933:
+nextRow994:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row930
+	JNZ  row991
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane929
+	JNZ  plane990
 	VZEROUPPER
 	RET
 
-masked932:
+masked993:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow933
+	JMP        nextRow994
 
-wide928:
-plane934:
+wide989:
+plane995:
 	MOVQ BX, R13
 
-row935:
+row996:
 	XORQ R14, R14
 
-full939:
+full1000:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full939
+	JB         full1000
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked937
+	JA         masked998
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow938:
+nextRow999:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row935
+	JNZ  row996
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane934
+	JNZ  plane995
 	VZEROUPPER
 	RET
 
-masked937:
+masked998:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow938
+	JMP        nextRow999
 
 // func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
 // Requires: AVX
@@ -15805,23 +17250,23 @@ TEXT ·copyPlanesBN256(SB), NOSPLIT, $0-104
 	SHLQ    $0x01, R9
 	ORQ     R9, BX
 	CMPQ    BX, $0x00
-	JE      mode940
+	JE      mode1001
 	CMPQ    BX, $0x01
-	JE      mode941
+	JE      mode1002
 	CMPQ    BX, $0x02
-	JE      mode942
+	JE      mode1003
 	CMPQ    BX, $0x03
-	JE      mode943
+	JE      mode1004
 	CMPQ    BX, $0x04
-	JE      mode944
+	JE      mode1005
 	CMPQ    BX, $0x05
-	JE      mode945
+	JE      mode1006
 	CMPQ    BX, $0x06
-	JE      mode946
-	JMP     mode947
+	JE      mode1007
+	JMP     mode1008
 
-mode940:
-plane948:
+mode1001:
+plane1009:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -15830,7 +17275,7 @@ plane948:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row949:
+row1010:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -15838,30 +17283,30 @@ row949:
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked950
+	JA         masked1011
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow951:
+nextRow1012:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row949
+	JNZ  row1010
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane948
+	JNZ  plane1009
 	VZEROUPPER
 	RET
 
-masked950:
+masked1011:
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow951
+	JMP        nextRow1012
 
-mode941:
-plane952:
+mode1002:
+plane1013:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -15870,7 +17315,7 @@ plane952:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row953:
+row1014:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -15878,32 +17323,32 @@ row953:
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked954
+	JA         masked1015
 	VMOVUPS    Y0, (AX)(DI*1)
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow955:
+nextRow1016:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row953
+	JNZ  row1014
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane952
+	JNZ  plane1013
 	VZEROUPPER
 	RET
 
-masked954:
+masked1015:
 	VMASKMOVPS Y0, Y15, (AX)(DI*1)
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow955
+	JMP        nextRow1016
 
-mode942:
-plane956:
+mode1003:
+plane1017:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -15912,47 +17357,47 @@ plane956:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row957:
+row1018:
 	XORQ R11, R11
 
-full960:
+full1021:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full960
+	JB         full1021
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked958
+	JA         masked1019
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow959:
+nextRow1020:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row957
+	JNZ  row1018
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane956
+	JNZ  plane1017
 	VZEROUPPER
 	RET
 
-masked958:
+masked1019:
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow959
+	JMP        nextRow1020
 
-mode943:
-plane961:
+mode1004:
+plane1022:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -15961,10 +17406,10 @@ plane961:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row962:
+row1023:
 	XORQ R11, R11
 
-full965:
+full1026:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -15972,39 +17417,39 @@ full965:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full965
+	JB         full1026
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked963
+	JA         masked1024
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow964:
+nextRow1025:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row962
+	JNZ  row1023
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane961
+	JNZ  plane1022
 	VZEROUPPER
 	RET
 
-masked963:
+masked1024:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow964
+	JMP        nextRow1025
 
-mode944:
-plane966:
+mode1005:
+plane1027:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -16013,7 +17458,7 @@ plane966:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row967:
+row1028:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -16023,30 +17468,30 @@ row967:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked968
+	JA         masked1029
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow969:
+nextRow1030:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row967
+	JNZ  row1028
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane966
+	JNZ  plane1027
 	VZEROUPPER
 	RET
 
-masked968:
+masked1029:
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow969
+	JMP        nextRow1030
 
-mode945:
-plane970:
+mode1006:
+plane1031:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -16055,7 +17500,7 @@ plane970:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row971:
+row1032:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -16065,32 +17510,32 @@ row971:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked972
+	JA         masked1033
 	VMOVUPS    Y0, (AX)(DI*1)
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow973:
+nextRow1034:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row971
+	JNZ  row1032
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane970
+	JNZ  plane1031
 	VZEROUPPER
 	RET
 
-masked972:
+masked1033:
 	VMASKMOVPS Y0, Y15, (AX)(DI*1)
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow973
+	JMP        nextRow1034
 
-mode946:
-plane974:
+mode1007:
+plane1035:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -16099,10 +17544,10 @@ plane974:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row975:
+row1036:
 	XORQ R11, R11
 
-full978:
+full1039:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -16111,7 +17556,7 @@ full978:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full978
+	JB         full1039
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -16120,30 +17565,30 @@ full978:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked976
+	JA         masked1037
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow977:
+nextRow1038:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row975
+	JNZ  row1036
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane974
+	JNZ  plane1035
 	VZEROUPPER
 	RET
 
-masked976:
+masked1037:
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow977
+	JMP        nextRow1038
 
-mode947:
-plane979:
+mode1008:
+plane1040:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -16152,10 +17597,10 @@ plane979:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row980:
+row1041:
 	XORQ R11, R11
 
-full983:
+full1044:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -16165,7 +17610,7 @@ full983:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full983
+	JB         full1044
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -16174,29 +17619,749 @@ full983:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked981
+	JA         masked1042
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow982:
+nextRow1043:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row980
+	JNZ  row1041
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane979
+	JNZ  plane1040
 	VZEROUPPER
 	RET
 
-masked981:
+masked1042:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow982
+	JMP        nextRow1043
+
+// func depthwise256(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·depthwise256(SB), NOSPLIT, $40-120
+	MOVQ    n+88(FP), AX
+	MOVQ    AX, CX
+	DECQ    CX
+	ANDQ    $0x00000007, CX
+	INCQ    CX
+	MOVQ    $0x00000008, DX
+	SUBQ    CX, DX
+	LEAQ    maskTable<>+0(SB), CX
+	VMOVUPS (CX)(DX*4), Y15
+	SHLQ    $0x02, AX
+	MOVQ    AX, (SP)
+	MOVQ    AX, 24(SP)
+	MOVQ    in+96(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    CX, in+96(FP)
+	MOVQ    nv+104(FP), CX
+	SHLQ    $0x01, CX
+	MOVQ    CX, nv+104(FP)
+	MOVQ    in+96(FP), CX
+	MOVQ    CX, 8(SP)
+	MOVQ    taps+80(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    CX, 16(SP)
+	MOVQ    $0x00000004, 32(SP)
+	MOVL    $0x7fc00000, CX
+	TESTQ   $0x00000004, mode+112(FP)
+	JZ      dwThr1045
+	XORL    CX, CX
+
+dwThr1045:
+	VMOVD        CX, X13
+	VBROADCASTSS X13, Y13
+	LEAQ         depthwiseBits<>+0(SB), AX
+	VMOVUPS      (AX), Y11
+
+dwPlanes1046:
+	CMPQ planes+72(FP), $0x02
+	JL   dwSingle1047
+
+dwPair1049:
+	XORQ AX, AX
+
+dwRun1050:
+	MOVQ         (SP), CX
+	SUBQ         AX, CX
+	CMPQ         CX, $0x00000080
+	JBE          dwRest1051
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias1053
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	VBROADCASTSS (DX), Y1
+	VBROADCASTSS (DX)(CX*1), Y5
+	VBROADCASTSS (DX), Y2
+	VBROADCASTSS (DX)(CX*1), Y6
+	VBROADCASTSS (DX), Y3
+	VBROADCASTSS (DX)(CX*1), Y7
+	JMP          init1054
+
+noBias1053:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+init1054:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap1055:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Y8
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Y9
+	ADDQ         $0x04, DI
+	MOVBLZX      (R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   (DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VMASKMOVPS   (BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y4
+	MOVBLZX      1(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   32(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VMASKMOVPS   32(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	MOVBLZX      2(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   64(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VMASKMOVPS   64(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y6
+	MOVBLZX      3(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   96(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VMASKMOVPS   96(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap1055
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ1056
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMOVUPS      Y2, 64(DX)
+	VMOVUPS      Y3, 96(DX)
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMOVUPS      Y6, 64(DX)(BX*1)
+	VMOVUPS      Y7, 96(DX)(BX*1)
+
+skipZ1056:
+	TESTQ        $0x00000002, SI
+	JZ           skipY1057
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VMULPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VCMPPS       $0x06, Y13, Y0, Y14
+	VANDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DX)
+	VMULPS       Y8, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VCMPPS       $0x06, Y13, Y1, Y14
+	VANDPS       Y14, Y1, Y1
+	VMOVUPS      Y1, 32(DX)
+	VMULPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VCMPPS       $0x06, Y13, Y2, Y14
+	VANDPS       Y14, Y2, Y2
+	VMOVUPS      Y2, 64(DX)
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VCMPPS       $0x06, Y13, Y3, Y14
+	VANDPS       Y14, Y3, Y3
+	VMOVUPS      Y3, 96(DX)
+	VBROADCASTSS (SI)(CX*1), Y8
+	VBROADCASTSS (DI)(CX*1), Y9
+	VMULPS       Y8, Y4, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x06, Y13, Y4, Y14
+	VANDPS       Y14, Y4, Y4
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMULPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VCMPPS       $0x06, Y13, Y5, Y14
+	VANDPS       Y14, Y5, Y5
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMULPS       Y8, Y6, Y6
+	VADDPS       Y9, Y6, Y6
+	VCMPPS       $0x06, Y13, Y6, Y14
+	VANDPS       Y14, Y6, Y6
+	VMOVUPS      Y6, 64(DX)(BX*1)
+	VMULPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VCMPPS       $0x06, Y13, Y7, Y14
+	VANDPS       Y14, Y7, Y7
+	VMOVUPS      Y7, 96(DX)(BX*1)
+
+skipY1057:
+	ADDQ $0x00000080, AX
+	JMP  dwRun1050
+
+dwRest1051:
+	CMPQ CX, $0x00000020
+	JBE  dwK1058
+	CMPQ CX, $0x00000040
+	JBE  dwK1059
+	CMPQ CX, $0x00000060
+	JBE  dwK1060
+	JMP  dwK1061
+
+dwK1058:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias1062
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	JMP          init1063
+
+noBias1062:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
+
+init1063:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap1064:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Y8
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Y9
+	ADDQ         $0x04, DI
+	MOVBLZX      (R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   (DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VMASKMOVPS   (BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y4
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap1064
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ1065
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMASKMOVPS   Y0, Y15, (DX)
+	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
+
+skipZ1065:
+	TESTQ        $0x00000002, SI
+	JZ           skipY1066
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VMULPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VCMPPS       $0x06, Y13, Y0, Y14
+	VANDPS       Y14, Y0, Y0
+	VMASKMOVPS   Y0, Y15, (DX)
+	VBROADCASTSS (SI)(CX*1), Y8
+	VBROADCASTSS (DI)(CX*1), Y9
+	VMULPS       Y8, Y4, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x06, Y13, Y4, Y14
+	VANDPS       Y14, Y4, Y4
+	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
+
+skipY1066:
+	JMP dwNext1052
+
+dwK1059:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias1067
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	VBROADCASTSS (DX), Y1
+	VBROADCASTSS (DX)(CX*1), Y5
+	JMP          init1068
+
+noBias1067:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+init1068:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap1069:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Y8
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Y9
+	ADDQ         $0x04, DI
+	MOVBLZX      (R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   (DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VMASKMOVPS   (BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y4
+	MOVBLZX      1(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   32(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VMASKMOVPS   32(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap1069
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ1070
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMASKMOVPS   Y1, Y15, 32(DX)
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
+
+skipZ1070:
+	TESTQ        $0x00000002, SI
+	JZ           skipY1071
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VMULPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VCMPPS       $0x06, Y13, Y0, Y14
+	VANDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DX)
+	VMULPS       Y8, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VCMPPS       $0x06, Y13, Y1, Y14
+	VANDPS       Y14, Y1, Y1
+	VMASKMOVPS   Y1, Y15, 32(DX)
+	VBROADCASTSS (SI)(CX*1), Y8
+	VBROADCASTSS (DI)(CX*1), Y9
+	VMULPS       Y8, Y4, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x06, Y13, Y4, Y14
+	VANDPS       Y14, Y4, Y4
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMULPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VCMPPS       $0x06, Y13, Y5, Y14
+	VANDPS       Y14, Y5, Y5
+	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
+
+skipY1071:
+	JMP dwNext1052
+
+dwK1060:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias1072
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	VBROADCASTSS (DX), Y1
+	VBROADCASTSS (DX)(CX*1), Y5
+	VBROADCASTSS (DX), Y2
+	VBROADCASTSS (DX)(CX*1), Y6
+	JMP          init1073
+
+noBias1072:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+
+init1073:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap1074:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Y8
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Y9
+	ADDQ         $0x04, DI
+	MOVBLZX      (R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   (DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VMASKMOVPS   (BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y4
+	MOVBLZX      1(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   32(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VMASKMOVPS   32(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	MOVBLZX      2(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   64(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VMASKMOVPS   64(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y6
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap1074
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ1075
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMASKMOVPS   Y2, Y15, 64(DX)
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
+
+skipZ1075:
+	TESTQ        $0x00000002, SI
+	JZ           skipY1076
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VMULPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VCMPPS       $0x06, Y13, Y0, Y14
+	VANDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DX)
+	VMULPS       Y8, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VCMPPS       $0x06, Y13, Y1, Y14
+	VANDPS       Y14, Y1, Y1
+	VMOVUPS      Y1, 32(DX)
+	VMULPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VCMPPS       $0x06, Y13, Y2, Y14
+	VANDPS       Y14, Y2, Y2
+	VMASKMOVPS   Y2, Y15, 64(DX)
+	VBROADCASTSS (SI)(CX*1), Y8
+	VBROADCASTSS (DI)(CX*1), Y9
+	VMULPS       Y8, Y4, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x06, Y13, Y4, Y14
+	VANDPS       Y14, Y4, Y4
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMULPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VCMPPS       $0x06, Y13, Y5, Y14
+	VANDPS       Y14, Y5, Y5
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMULPS       Y8, Y6, Y6
+	VADDPS       Y9, Y6, Y6
+	VCMPPS       $0x06, Y13, Y6, Y14
+	VANDPS       Y14, Y6, Y6
+	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
+
+skipY1076:
+	JMP dwNext1052
+
+dwK1061:
+	MOVQ         32(SP), CX
+	TESTQ        $0x00000008, mode+112(FP)
+	JZ           noBias1077
+	MOVQ         bias+48(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS (DX)(CX*1), Y4
+	VBROADCASTSS (DX), Y1
+	VBROADCASTSS (DX)(CX*1), Y5
+	VBROADCASTSS (DX), Y2
+	VBROADCASTSS (DX)(CX*1), Y6
+	VBROADCASTSS (DX), Y3
+	VBROADCASTSS (DX)(CX*1), Y7
+	JMP          init1078
+
+noBias1077:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+init1078:
+	MOVQ x+16(FP), DX
+	MOVQ 8(SP), BX
+	ADDQ DX, BX
+	MOVQ w+40(FP), SI
+	MOVQ 16(SP), DI
+	ADDQ SI, DI
+	MOVQ offs+24(FP), R8
+	MOVQ AX, R9
+	SHRQ $0x05, R9
+	ADDQ masks+32(FP), R9
+	MOVQ taps+80(FP), R10
+
+tap1079:
+	MOVLQSX      (R8), R11
+	SHLQ         $0x02, R11
+	ADDQ         AX, R11
+	ADDQ         $0x04, R8
+	VBROADCASTSS (SI), Y8
+	ADDQ         $0x04, SI
+	VBROADCASTSS (DI), Y9
+	ADDQ         $0x04, DI
+	MOVBLZX      (R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   (DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VMASKMOVPS   (BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y4
+	MOVBLZX      1(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   32(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VMASKMOVPS   32(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	MOVBLZX      2(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   64(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VMASKMOVPS   64(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y6
+	MOVBLZX      3(R9), R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPAND        Y11, Y12, Y12
+	VPCMPEQD     Y11, Y12, Y12
+	VMASKMOVPS   96(DX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VMASKMOVPS   96(BX)(R11*1), Y12, Y10
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         nv+104(FP), R9
+	DECQ         R10
+	JNZ          tap1079
+	MOVQ         24(SP), BX
+	MOVQ         mode+112(FP), SI
+	TESTQ        $0x00000001, SI
+	JZ           skipZ1080
+	MOVQ         z+0(FP), DX
+	ADDQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMOVUPS      Y2, 64(DX)
+	VMASKMOVPS   Y3, Y15, 96(DX)
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMOVUPS      Y6, 64(DX)(BX*1)
+	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
+
+skipZ1080:
+	TESTQ        $0x00000002, SI
+	JZ           skipY1081
+	MOVQ         scale+56(FP), SI
+	MOVQ         shift+64(FP), DI
+	MOVQ         y+8(FP), DX
+	ADDQ         AX, DX
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VMULPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VCMPPS       $0x06, Y13, Y0, Y14
+	VANDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DX)
+	VMULPS       Y8, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VCMPPS       $0x06, Y13, Y1, Y14
+	VANDPS       Y14, Y1, Y1
+	VMOVUPS      Y1, 32(DX)
+	VMULPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VCMPPS       $0x06, Y13, Y2, Y14
+	VANDPS       Y14, Y2, Y2
+	VMOVUPS      Y2, 64(DX)
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VCMPPS       $0x06, Y13, Y3, Y14
+	VANDPS       Y14, Y3, Y3
+	VMASKMOVPS   Y3, Y15, 96(DX)
+	VBROADCASTSS (SI)(CX*1), Y8
+	VBROADCASTSS (DI)(CX*1), Y9
+	VMULPS       Y8, Y4, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x06, Y13, Y4, Y14
+	VANDPS       Y14, Y4, Y4
+	VMOVUPS      Y4, (DX)(BX*1)
+	VMULPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VCMPPS       $0x06, Y13, Y5, Y14
+	VANDPS       Y14, Y5, Y5
+	VMOVUPS      Y5, 32(DX)(BX*1)
+	VMULPS       Y8, Y6, Y6
+	VADDPS       Y9, Y6, Y6
+	VCMPPS       $0x06, Y13, Y6, Y14
+	VANDPS       Y14, Y6, Y6
+	VMOVUPS      Y6, 64(DX)(BX*1)
+	VMULPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VCMPPS       $0x06, Y13, Y7, Y14
+	VANDPS       Y14, Y7, Y7
+	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
+
+skipY1081:
+dwNext1052:
+	MOVQ in+96(FP), CX
+	ADDQ 8(SP), CX
+	ADDQ CX, x+16(FP)
+	MOVQ taps+80(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 16(SP), CX
+	ADDQ CX, w+40(FP)
+	MOVQ (SP), CX
+	ADDQ 24(SP), CX
+	ADDQ CX, z+0(FP)
+	ADDQ CX, y+8(FP)
+	MOVQ 32(SP), CX
+	ADDQ $0x04, CX
+	ADDQ CX, bias+48(FP)
+	ADDQ CX, scale+56(FP)
+	ADDQ CX, shift+64(FP)
+	SUBQ $0x02, planes+72(FP)
+	JMP  dwPlanes1046
+
+dwSingle1047:
+	CMPQ planes+72(FP), $0x01
+	JNE  dwEnd1048
+	MOVQ $0x00000000, 8(SP)
+	MOVQ $0x00000000, 16(SP)
+	MOVQ $0x00000000, 24(SP)
+	MOVQ $0x00000000, 32(SP)
+	JMP  dwPair1049
+
+dwEnd1048:
+	VZEROUPPER
+	RET
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -16206,9 +18371,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop984:
+gloop1082:
 	CMPQ         DX, $0x00000008
-	JB           gtail985
+	JB           gtail1083
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -16243,11 +18408,11 @@ gloop984:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop984
+	JMP          gloop1082
 
-gtail985:
+gtail1083:
 	TESTQ        DX, DX
-	JZ           gdone986
+	JZ           gdone1084
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -16284,7 +18449,7 @@ gtail985:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone986:
+gdone1084:
 	VZEROUPPER
 	RET
 
@@ -16296,9 +18461,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop987:
+gloop1085:
 	CMPQ        DX, $0x00000008
-	JB          gtail988
+	JB          gtail1086
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -16327,11 +18492,11 @@ gloop987:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop987
+	JMP         gloop1085
 
-gtail988:
+gtail1086:
 	TESTQ       DX, DX
-	JZ          gdone989
+	JZ          gdone1087
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -16362,7 +18527,7 @@ gtail988:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone989:
+gdone1087:
 	VZEROUPPER
 	RET
 
@@ -16375,9 +18540,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop990:
+gloop1088:
 	CMPQ        BX, $0x00000008
-	JB          gtail991
+	JB          gtail1089
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -16409,11 +18574,11 @@ gloop990:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop990
+	JMP         gloop1088
 
-gtail991:
+gtail1089:
 	TESTQ       BX, BX
-	JZ          gdone992
+	JZ          gdone1090
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -16446,7 +18611,7 @@ gtail991:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone992:
+gdone1090:
 	VZEROUPPER
 	RET
 
@@ -16459,9 +18624,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop993:
+gloop1091:
 	CMPQ         DX, $0x00000008
-	JB           gtail994
+	JB           gtail1092
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -16489,11 +18654,11 @@ gloop993:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop993
+	JMP          gloop1091
 
-gtail994:
+gtail1092:
 	TESTQ        DX, DX
-	JZ           gdone995
+	JZ           gdone1093
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -16523,7 +18688,7 @@ gtail994:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone995:
+gdone1093:
 	VZEROUPPER
 	RET
 
@@ -16540,9 +18705,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop996:
+gloop1094:
 	CMPQ         DI, $0x00000008
-	JB           gtail997
+	JB           gtail1095
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -16649,11 +18814,11 @@ gloop996:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop996
+	JMP          gloop1094
 
-gtail997:
+gtail1095:
 	TESTQ        DI, DI
-	JZ           gdone998
+	JZ           gdone1096
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -16759,7 +18924,7 @@ gtail997:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone998:
+gdone1096:
 	VZEROUPPER
 	RET
 
@@ -16780,11 +18945,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody999
+	JZ      nody1097
 
-gloop1000:
+gloop1098:
 	CMPQ    R10, $0x00000008
-	JB      gtail1001
+	JB      gtail1099
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -16826,11 +18991,11 @@ gloop1000:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop1000
+	JMP     gloop1098
 
-gtail1001:
+gtail1099:
 	TESTQ      R10, R10
-	JZ         gdone1002
+	JZ         gdone1100
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -16868,14 +19033,14 @@ gtail1001:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1002:
+gdone1100:
 	VZEROUPPER
 	RET
 
-nody999:
-gloop1003:
+nody1097:
+gloop1101:
 	CMPQ    R10, $0x00000008
-	JB      gtail1004
+	JB      gtail1102
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -16914,11 +19079,11 @@ gloop1003:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop1003
+	JMP     gloop1101
 
-gtail1004:
+gtail1102:
 	TESTQ      R10, R10
-	JZ         gdone1005
+	JZ         gdone1103
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -16954,7 +19119,7 @@ gtail1004:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1005:
+gdone1103:
 	VZEROUPPER
 	RET
 
@@ -16973,9 +19138,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop1006:
+gloop1104:
 	CMPQ         R8, $0x00000008
-	JB           gtail1007
+	JB           gtail1105
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -17139,11 +19304,11 @@ gloop1006:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop1006
+	JMP          gloop1104
 
-gtail1007:
+gtail1105:
 	TESTQ        R8, R8
-	JZ           gdone1008
+	JZ           gdone1106
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -17305,7 +19470,7 @@ gtail1007:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone1008:
+gdone1106:
 	VZEROUPPER
 	RET
 
@@ -17326,11 +19491,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody1009
+	JZ      nody1107
 
-gloop1010:
+gloop1108:
 	CMPQ    R9, $0x00000008
-	JB      gtail1011
+	JB      gtail1109
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -17376,11 +19541,11 @@ gloop1010:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop1010
+	JMP     gloop1108
 
-gtail1011:
+gtail1109:
 	TESTQ      R9, R9
-	JZ         gdone1012
+	JZ         gdone1110
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -17423,14 +19588,14 @@ gtail1011:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1012:
+gdone1110:
 	VZEROUPPER
 	RET
 
-nody1009:
-gloop1013:
+nody1107:
+gloop1111:
 	CMPQ    R9, $0x00000008
-	JB      gtail1014
+	JB      gtail1112
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -17473,11 +19638,11 @@ gloop1013:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop1013
+	JMP     gloop1111
 
-gtail1014:
+gtail1112:
 	TESTQ      R9, R9
-	JZ         gdone1015
+	JZ         gdone1113
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -17518,7 +19683,7 @@ gtail1014:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1015:
+gdone1113:
 	VZEROUPPER
 	RET
 
@@ -17533,11 +19698,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody1016
+	JZ      nody1114
 
-gloop1017:
+gloop1115:
 	CMPQ    SI, $0x00000008
-	JB      gtail1018
+	JB      gtail1116
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -17551,11 +19716,11 @@ gloop1017:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1017
+	JMP     gloop1115
 
-gtail1018:
+gtail1116:
 	TESTQ      SI, SI
-	JZ         gdone1019
+	JZ         gdone1117
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -17569,14 +19734,14 @@ gtail1018:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1019:
+gdone1117:
 	VZEROUPPER
 	RET
 
-nody1016:
-gloop1020:
+nody1114:
+gloop1118:
 	CMPQ    SI, $0x00000008
-	JB      gtail1021
+	JB      gtail1119
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -17587,11 +19752,11 @@ gloop1020:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1020
+	JMP     gloop1118
 
-gtail1021:
+gtail1119:
 	TESTQ      SI, SI
-	JZ         gdone1022
+	JZ         gdone1120
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -17603,7 +19768,7 @@ gtail1021:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1022:
+gdone1120:
 	VZEROUPPER
 	RET
 
@@ -17630,16 +19795,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1023:
+rows1121:
 	TESTQ        SI, SI
-	JZ           end1024
+	JZ           end1122
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU1025:
+loopU1123:
 	CMPQ    R10, R8
-	JAE     loop11026
+	JAE     loop11124
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -17653,34 +19818,34 @@ loopU1025:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU1025
+	JMP     loopU1123
 
-loop11026:
+loop11124:
 	CMPQ    R10, R9
-	JAE     tail1028
+	JAE     tail1126
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop11026
+	JMP     loop11124
 
-tail1028:
+tail1126:
 	CMPQ       R10, DI
-	JAE        done1027
+	JAE        done1125
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done1027:
+done1125:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows1023
+	JMP  rows1121
 
-end1024:
+end1122:
 	VZEROUPPER
 	RET
 
@@ -17707,9 +19872,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1029:
+loopU1127:
 	CMPQ    BX, SI
-	JAE     loop11030
+	JAE     loop11128
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -17723,26 +19888,26 @@ loopU1029:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1029
+	JMP     loopU1127
 
-loop11030:
+loop11128:
 	CMPQ    BX, DI
-	JAE     tail1032
+	JAE     tail1130
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11030
+	JMP     loop11128
 
-tail1032:
+tail1130:
 	CMPQ       BX, R8
-	JAE        done1031
+	JAE        done1129
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1031:
+done1129:
 	VZEROUPPER
 	RET
 
@@ -17769,9 +19934,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1033:
+loopU1131:
 	CMPQ    BX, SI
-	JAE     loop11034
+	JAE     loop11132
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -17785,26 +19950,26 @@ loopU1033:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1033
+	JMP     loopU1131
 
-loop11034:
+loop11132:
 	CMPQ    BX, DI
-	JAE     tail1036
+	JAE     tail1134
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11034
+	JMP     loop11132
 
-tail1036:
+tail1134:
 	CMPQ       BX, R8
-	JAE        done1035
+	JAE        done1133
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1035:
+done1133:
 	VZEROUPPER
 	RET
 
@@ -17834,9 +19999,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1037:
+loopU1135:
 	CMPQ    DX, BX
-	JAE     loop11038
+	JAE     loop11136
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -17848,29 +20013,29 @@ loopU1037:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1037
+	JMP     loopU1135
 
-loop11038:
+loop11136:
 	CMPQ    DX, SI
-	JAE     tail1040
+	JAE     tail1138
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11038
+	JMP     loop11136
 
-tail1040:
+tail1138:
 	CMPQ       DX, DI
-	JAE        done1039
+	JAE        done1137
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done1039:
+done1137:
 	VZEROUPPER
 	RET
 
@@ -17900,9 +20065,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1041:
+loopU1139:
 	CMPQ    DX, BX
-	JAE     loop11042
+	JAE     loop11140
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -17918,11 +20083,11 @@ loopU1041:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1041
+	JMP     loopU1139
 
-loop11042:
+loop11140:
 	CMPQ    DX, SI
-	JAE     tail1044
+	JAE     tail1142
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -17931,11 +20096,11 @@ loop11042:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11042
+	JMP     loop11140
 
-tail1044:
+tail1142:
 	CMPQ       DX, DI
-	JAE        done1043
+	JAE        done1141
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -17944,7 +20109,7 @@ tail1044:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done1043:
+done1141:
 	VZEROUPPER
 	RET
 
@@ -17964,9 +20129,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU1045:
+loopU1143:
 	CMPQ      BX, DX
-	JAE       loop11046
+	JAE       loop11144
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -17976,17 +20141,17 @@ loopU1045:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU1045
+	JMP       loopU1143
 
-loop11046:
+loop11144:
 	CMPQ      BX, CX
-	JAE       done1047
+	JAE       done1145
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop11046
+	JMP       loop11144
 
-done1047:
+done1145:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -18014,9 +20179,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU1048:
+loopU1146:
 	CMPQ        BX, DX
-	JAE         loop11049
+	JAE         loop11147
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -18030,18 +20195,18 @@ loopU1048:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU1048
+	JMP         loopU1146
 
-loop11049:
+loop11147:
 	CMPQ        BX, CX
-	JAE         done1050
+	JAE         done1148
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop11049
+	JMP         loop11147
 
-done1050:
+done1148:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -18073,9 +20238,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU1051:
+loopU1149:
 	CMPQ        SI, BX
-	JAE         loop11052
+	JAE         loop11150
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -18093,19 +20258,19 @@ loopU1051:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU1051
+	JMP         loopU1149
 
-loop11052:
+loop11150:
 	CMPQ        SI, DX
-	JAE         done1053
+	JAE         done1151
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop11052
+	JMP         loop11150
 
-done1053:
+done1151:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -18141,9 +20306,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows1054:
+rows1152:
 	TESTQ SI, SI
-	JZ    end1055
+	JZ    end1153
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -18154,9 +20319,9 @@ rows1054:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU1056:
+loopU1154:
 	CMPQ    R8, R9
-	JAE     loop11057
+	JAE     loop11155
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -18166,29 +20331,29 @@ loopU1056:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU1056
+	JMP     loopU1154
 
-loop11057:
+loop11155:
 	CMPQ    R8, R10
-	JAE     tail1059
+	JAE     tail1157
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11057
+	JMP     loop11155
 
-tail1059:
+tail1157:
 	CMPQ       R8, R11
-	JAE        done1058
+	JAE        done1156
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done1058:
+done1156:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1054
+	JMP  rows1152
 
-end1055:
+end1153:
 	VZEROUPPER
 	RET
 
@@ -18234,38 +20399,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1060:
+rows1158:
 	TESTQ SI, SI
-	JZ    end1061
+	JZ    end1159
 	XORQ  R8, R8
 
-loop11062:
+loop11160:
 	CMPQ    R8, R9
-	JAE     tail1063
+	JAE     tail1161
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11062
+	JMP     loop11160
 
-tail1063:
+tail1161:
 	CMPQ       R8, DI
-	JAE        next1064
+	JAE        next1162
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next1064:
+next1162:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1060
+	JMP  rows1158
 
-end1061:
+end1159:
 	VZEROUPPER
 	RET
 
@@ -18315,14 +20480,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows1065:
+rows1163:
 	TESTQ DI, DI
-	JZ    end1066
+	JZ    end1164
 	XORQ  R8, R8
 
-loop11067:
+loop11165:
 	CMPQ    R8, R10
-	JAE     tail1068
+	JAE     tail1166
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -18335,11 +20500,11 @@ loop11067:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11067
+	JMP     loop11165
 
-tail1068:
+tail1166:
 	CMPQ       R8, R9
-	JAE        next1069
+	JAE        next1167
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -18352,14 +20517,14 @@ tail1068:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next1069:
+next1167:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows1065
+	JMP  rows1163
 
-end1066:
+end1164:
 	VZEROUPPER
 	RET
 
@@ -18408,20 +20573,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned1070
+	JZ      oned1168
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows1071:
+rows1169:
 	TESTQ R9, R9
-	JZ    end1072
+	JZ    end1170
 	XORQ  R10, R10
 
-loop11073:
+loop11171:
 	CMPQ      R10, R12
-	JAE       tail1074
+	JAE       tail1172
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -18453,11 +20618,11 @@ loop11073:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11073
+	JMP       loop11171
 
-tail1074:
+tail1172:
 	CMPQ       R10, R13
-	JAE        next1075
+	JAE        next1173
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -18489,7 +20654,7 @@ tail1074:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next1075:
+next1173:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -18497,24 +20662,24 @@ next1075:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1071
+	JMP  rows1169
 
-end1072:
+end1170:
 	VZEROUPPER
 	RET
 
-oned1070:
+oned1168:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows1076:
+rows1174:
 	TESTQ R9, R9
-	JZ    end1077
+	JZ    end1175
 	XORQ  R10, R10
 
-loop11078:
+loop11176:
 	CMPQ      R10, R12
-	JAE       tail1079
+	JAE       tail1177
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -18530,11 +20695,11 @@ loop11078:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11078
+	JMP       loop11176
 
-tail1079:
+tail1177:
 	CMPQ       R10, DI
-	JAE        next1080
+	JAE        next1178
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -18550,15 +20715,15 @@ tail1079:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next1080:
+next1178:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1076
+	JMP  rows1174
 
-end1077:
+end1175:
 	VZEROUPPER
 	RET
 
@@ -18576,40 +20741,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1081:
+rowblock1179:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1082:
+tile1180:
 	TESTQ  DI, DI
-	JZ     end1083
+	JZ     end1181
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1084:
+k1182:
 	TESTQ       R10, R10
-	JZ          ktail1085
+	JZ          ktail1183
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1084
+	JMP         k1182
 
-ktail1085:
+ktail1183:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1086
+	JZ          kdone1184
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone1086:
+kdone1184:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -18622,13 +20787,13 @@ kdone1086:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1087
+	JZ           nobias1185
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias1087:
+nobias1185:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -18638,9 +20803,9 @@ nobias1087:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1082
+	JMP        tile1180
 
-end1083:
+end1181:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -18648,7 +20813,7 @@ end1083:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1081
+	JNZ    rowblock1179
 	VZEROUPPER
 	RET
 
@@ -18666,15 +20831,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1088:
+rowblock1186:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1089:
+tile1187:
 	TESTQ  DI, DI
-	JZ     end1090
+	JZ     end1188
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -18682,9 +20847,9 @@ tile1089:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1091:
+k1189:
 	TESTQ       R10, R10
-	JZ          ktail1092
+	JZ          ktail1190
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -18693,18 +20858,18 @@ k1091:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1091
+	JMP         k1189
 
-ktail1092:
+ktail1190:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1093
+	JZ          kdone1191
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone1093:
+kdone1191:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -18717,13 +20882,13 @@ kdone1093:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1094
+	JZ           nobias1192
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias1094:
+nobias1192:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -18733,9 +20898,9 @@ nobias1094:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1089
+	JMP        tile1187
 
-end1090:
+end1188:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -18743,7 +20908,7 @@ end1090:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1088
+	JNZ    rowblock1186
 	VZEROUPPER
 	RET
 
@@ -18761,15 +20926,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1095:
+rowblock1193:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1096:
+tile1194:
 	TESTQ  DI, DI
-	JZ     end1097
+	JZ     end1195
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18778,9 +20943,9 @@ tile1096:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1098:
+k1196:
 	TESTQ       R10, R10
-	JZ          ktail1099
+	JZ          ktail1197
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -18791,11 +20956,11 @@ k1098:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1098
+	JMP         k1196
 
-ktail1099:
+ktail1197:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1100
+	JZ          kdone1198
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -18804,7 +20969,7 @@ ktail1099:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone1100:
+kdone1198:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -18817,13 +20982,13 @@ kdone1100:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1101
+	JZ           nobias1199
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias1101:
+nobias1199:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -18833,9 +20998,9 @@ nobias1101:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1096
+	JMP        tile1194
 
-end1097:
+end1195:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -18843,7 +21008,7 @@ end1097:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1095
+	JNZ    rowblock1193
 	VZEROUPPER
 	RET
 
@@ -18861,15 +21026,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1102:
+rowblock1200:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1103:
+tile1201:
 	TESTQ  DI, DI
-	JZ     end1104
+	JZ     end1202
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -18877,9 +21042,9 @@ tile1103:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1105:
+k1203:
 	TESTQ       R10, R10
-	JZ          ktail1106
+	JZ          ktail1204
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -18888,18 +21053,18 @@ k1105:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1105
+	JMP         k1203
 
-ktail1106:
+ktail1204:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1107
+	JZ          kdone1205
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone1107:
+kdone1205:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -18923,14 +21088,14 @@ kdone1107:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias1108
+	JZ           nobias1206
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias1108:
+nobias1206:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -18943,9 +21108,9 @@ nobias1108:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1103
+	JMP        tile1201
 
-end1104:
+end1202:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -18953,7 +21118,7 @@ end1104:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1102
+	JNZ    rowblock1200
 	VZEROUPPER
 	RET
 
@@ -18971,15 +21136,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1109:
+rowblock1207:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1110:
+tile1208:
 	TESTQ  DI, DI
-	JZ     end1111
+	JZ     end1209
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18989,9 +21154,9 @@ tile1110:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1112:
+k1210:
 	TESTQ       R10, R10
-	JZ          ktail1113
+	JZ          ktail1211
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -19003,11 +21168,11 @@ k1112:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1112
+	JMP         k1210
 
-ktail1113:
+ktail1211:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1114
+	JZ          kdone1212
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -19017,7 +21182,7 @@ ktail1113:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone1114:
+kdone1212:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -19041,14 +21206,14 @@ kdone1114:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1115
+	JZ           nobias1213
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias1115:
+nobias1213:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -19061,9 +21226,9 @@ nobias1115:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1110
+	JMP        tile1208
 
-end1111:
+end1209:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19071,7 +21236,7 @@ end1111:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1109
+	JNZ    rowblock1207
 	VZEROUPPER
 	RET
 
@@ -19089,15 +21254,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1116:
+rowblock1214:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1117:
+tile1215:
 	TESTQ  DI, DI
-	JZ     end1118
+	JZ     end1216
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19109,9 +21274,9 @@ tile1117:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1119:
+k1217:
 	TESTQ       R10, R10
-	JZ          ktail1120
+	JZ          ktail1218
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -19126,11 +21291,11 @@ k1119:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1119
+	JMP         k1217
 
-ktail1120:
+ktail1218:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1121
+	JZ          kdone1219
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -19143,7 +21308,7 @@ ktail1120:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone1121:
+kdone1219:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -19167,14 +21332,14 @@ kdone1121:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias1122
+	JZ           nobias1220
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias1122:
+nobias1220:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -19187,9 +21352,9 @@ nobias1122:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1117
+	JMP        tile1215
 
-end1118:
+end1216:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19197,7 +21362,7 @@ end1118:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1116
+	JNZ    rowblock1214
 	VZEROUPPER
 	RET
 
@@ -19215,15 +21380,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1123:
+rowblock1221:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1124:
+tile1222:
 	TESTQ  DI, DI
-	JZ     end1125
+	JZ     end1223
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19232,9 +21397,9 @@ tile1124:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1126:
+k1224:
 	TESTQ       R10, R10
-	JZ          ktail1127
+	JZ          ktail1225
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -19245,11 +21410,11 @@ k1126:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1126
+	JMP         k1224
 
-ktail1127:
+ktail1225:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1128
+	JZ          kdone1226
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -19258,7 +21423,7 @@ ktail1127:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone1128:
+kdone1226:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -19293,7 +21458,7 @@ kdone1128:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1129
+	JZ           nobias1227
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -19301,7 +21466,7 @@ kdone1128:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias1129:
+nobias1227:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -19317,9 +21482,9 @@ nobias1129:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1124
+	JMP        tile1222
 
-end1125:
+end1223:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19327,7 +21492,7 @@ end1125:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1123
+	JNZ    rowblock1221
 	VZEROUPPER
 	RET
 
@@ -19345,15 +21510,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1130:
+rowblock1228:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1131:
+tile1229:
 	TESTQ  DI, DI
-	JZ     end1132
+	JZ     end1230
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19365,9 +21530,9 @@ tile1131:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1133:
+k1231:
 	TESTQ       R10, R10
-	JZ          ktail1134
+	JZ          ktail1232
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -19382,11 +21547,11 @@ k1133:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1133
+	JMP         k1231
 
-ktail1134:
+ktail1232:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1135
+	JZ          kdone1233
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -19399,7 +21564,7 @@ ktail1134:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone1135:
+kdone1233:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -19434,7 +21599,7 @@ kdone1135:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias1136
+	JZ           nobias1234
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -19442,7 +21607,7 @@ kdone1135:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias1136:
+nobias1234:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -19458,9 +21623,9 @@ nobias1136:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1131
+	JMP        tile1229
 
-end1132:
+end1230:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19468,7 +21633,7 @@ end1132:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1130
+	JNZ    rowblock1228
 	VZEROUPPER
 	RET
 
@@ -19486,15 +21651,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1137:
+rowblock1235:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1138:
+tile1236:
 	TESTQ  DI, DI
-	JZ     end1139
+	JZ     end1237
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19509,9 +21674,9 @@ tile1138:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1140:
+k1238:
 	TESTQ       R10, R10
-	JZ          ktail1141
+	JZ          ktail1239
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -19530,11 +21695,11 @@ k1140:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1140
+	JMP         k1238
 
-ktail1141:
+ktail1239:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1142
+	JZ          kdone1240
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -19551,7 +21716,7 @@ ktail1141:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone1142:
+kdone1240:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -19586,7 +21751,7 @@ kdone1142:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias1143
+	JZ           nobias1241
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -19594,7 +21759,7 @@ kdone1142:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias1143:
+nobias1241:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -19610,9 +21775,9 @@ nobias1143:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1138
+	JMP        tile1236
 
-end1139:
+end1237:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19620,7 +21785,7 @@ end1139:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1137
+	JNZ    rowblock1235
 	VZEROUPPER
 	RET
 
@@ -19641,50 +21806,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1144:
+rowblock1242:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1145:
+tile1243:
 	TESTQ        DI, DI
-	JZ           end1146
+	JZ           end1244
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1148
+	JNZ          cinit1246
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1147
+	JZ           zero1245
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart1149
+	JMP          kstart1247
 
-cinit1148:
+cinit1246:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart1149
+	JMP        kstart1247
 
-zero1147:
+zero1245:
 	VXORPS Y0, Y0, Y0
 
-kstart1149:
+kstart1247:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1150:
+k1248:
 	TESTQ        R10, R10
-	JZ           kdone1151
+	JZ           kdone1249
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1150
+	JMP          k1248
 
-kdone1151:
+kdone1249:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1152
+	JZ           nobn1250
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -19697,21 +21862,21 @@ kdone1151:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1152:
+nobn1250:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1153
+	JZ     norelu1251
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1153:
+norelu1251:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1145
+	JMP        tile1243
 
-end1146:
+end1244:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -19721,7 +21886,7 @@ end1146:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1144
+	JNZ    rowblock1242
 	VZEROUPPER
 	RET
 
@@ -19742,41 +21907,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1154:
+rowblock1252:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1155:
+tile1253:
 	TESTQ        DI, DI
-	JZ           end1156
+	JZ           end1254
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1158
+	JNZ          cinit1256
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1157
+	JZ           zero1255
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1159
+	JMP          kstart1257
 
-cinit1158:
+cinit1256:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart1159
+	JMP        kstart1257
 
-zero1157:
+zero1255:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1159:
+kstart1257:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1160:
+k1258:
 	TESTQ        R10, R10
-	JZ           kdone1161
+	JZ           kdone1259
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -19785,12 +21950,12 @@ k1160:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1160
+	JMP          k1258
 
-kdone1161:
+kdone1259:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1162
+	JZ           nobn1260
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -19806,24 +21971,24 @@ kdone1161:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1162:
+nobn1260:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1163
+	JZ     norelu1261
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1163:
+norelu1261:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1155
+	JMP        tile1253
 
-end1156:
+end1254:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -19833,7 +21998,7 @@ end1156:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1154
+	JNZ    rowblock1252
 	VZEROUPPER
 	RET
 
@@ -19854,44 +22019,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1164:
+rowblock1262:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1165:
+tile1263:
 	TESTQ        DI, DI
-	JZ           end1166
+	JZ           end1264
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1168
+	JNZ          cinit1266
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1167
+	JZ           zero1265
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1169
+	JMP          kstart1267
 
-cinit1168:
+cinit1266:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart1169
+	JMP        kstart1267
 
-zero1167:
+zero1265:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1169:
+kstart1267:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1170:
+k1268:
 	TESTQ        R10, R10
-	JZ           kdone1171
+	JZ           kdone1269
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -19902,12 +22067,12 @@ k1170:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1170
+	JMP          k1268
 
-kdone1171:
+kdone1269:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1172
+	JZ           nobn1270
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -19926,9 +22091,9 @@ kdone1171:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1172:
+nobn1270:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1173
+	JZ     norelu1271
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -19937,16 +22102,16 @@ nobn1172:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1173:
+norelu1271:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1165
+	JMP        tile1263
 
-end1166:
+end1264:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -19956,7 +22121,7 @@ end1166:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1164
+	JNZ    rowblock1262
 	VZEROUPPER
 	RET
 
@@ -19977,42 +22142,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1174:
+rowblock1272:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1175:
+tile1273:
 	TESTQ        DI, DI
-	JZ           end1176
+	JZ           end1274
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1178
+	JNZ          cinit1276
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1177
+	JZ           zero1275
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart1179
+	JMP          kstart1277
 
-cinit1178:
+cinit1276:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart1179
+	JMP        kstart1277
 
-zero1177:
+zero1275:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1179:
+kstart1277:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1180:
+k1278:
 	TESTQ        R10, R10
-	JZ           kdone1181
+	JZ           kdone1279
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -20021,12 +22186,12 @@ k1180:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1180
+	JMP          k1278
 
-kdone1181:
+kdone1279:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1182
+	JZ           nobn1280
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -20045,25 +22210,25 @@ kdone1181:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1182:
+nobn1280:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1183
+	JZ     norelu1281
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1183:
+norelu1281:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1175
+	JMP        tile1273
 
-end1176:
+end1274:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -20073,7 +22238,7 @@ end1176:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1174
+	JNZ    rowblock1272
 	VZEROUPPER
 	RET
 
@@ -20094,48 +22259,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1184:
+rowblock1282:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1185:
+tile1283:
 	TESTQ        DI, DI
-	JZ           end1186
+	JZ           end1284
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1188
+	JNZ          cinit1286
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1187
+	JZ           zero1285
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1189
+	JMP          kstart1287
 
-cinit1188:
+cinit1286:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart1189
+	JMP        kstart1287
 
-zero1187:
+zero1285:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1189:
+kstart1287:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1190:
+k1288:
 	TESTQ        R10, R10
-	JZ           kdone1191
+	JZ           kdone1289
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -20147,12 +22312,12 @@ k1190:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1190
+	JMP          k1288
 
-kdone1191:
+kdone1289:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1192
+	JZ           nobn1290
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -20177,9 +22342,9 @@ kdone1191:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1192:
+nobn1290:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1193
+	JZ     norelu1291
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -20190,7 +22355,7 @@ nobn1192:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1193:
+norelu1291:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -20199,9 +22364,9 @@ norelu1193:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1185
+	JMP        tile1283
 
-end1186:
+end1284:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -20211,7 +22376,7 @@ end1186:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1184
+	JNZ    rowblock1282
 	VZEROUPPER
 	RET
 
@@ -20232,18 +22397,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1194:
+rowblock1292:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1195:
+tile1293:
 	TESTQ        DI, DI
-	JZ           end1196
+	JZ           end1294
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1198
+	JNZ          cinit1296
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1197
+	JZ           zero1295
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -20251,9 +22416,9 @@ tile1195:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1199
+	JMP          kstart1297
 
-cinit1198:
+cinit1296:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -20262,9 +22427,9 @@ cinit1198:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart1199
+	JMP        kstart1297
 
-zero1197:
+zero1295:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20272,14 +22437,14 @@ zero1197:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1199:
+kstart1297:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1200:
+k1298:
 	TESTQ        R10, R10
-	JZ           kdone1201
+	JZ           kdone1299
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -20294,12 +22459,12 @@ k1200:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1200
+	JMP          k1298
 
-kdone1201:
+kdone1299:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1202
+	JZ           nobn1300
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -20330,9 +22495,9 @@ kdone1201:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1202:
+nobn1300:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1203
+	JZ     norelu1301
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -20347,7 +22512,7 @@ nobn1202:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1203:
+norelu1301:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -20358,9 +22523,9 @@ norelu1203:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1195
+	JMP        tile1293
 
-end1196:
+end1294:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -20370,7 +22535,7 @@ end1196:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1194
+	JNZ    rowblock1292
 	VZEROUPPER
 	RET
 
@@ -20391,46 +22556,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1204:
+rowblock1302:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1205:
+tile1303:
 	TESTQ        DI, DI
-	JZ           end1206
+	JZ           end1304
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1208
+	JNZ          cinit1306
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1207
+	JZ           zero1305
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart1209
+	JMP          kstart1307
 
-cinit1208:
+cinit1306:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart1209
+	JMP        kstart1307
 
-zero1207:
+zero1305:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1209:
+kstart1307:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1210:
+k1308:
 	TESTQ        R10, R10
-	JZ           kdone1211
+	JZ           kdone1309
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -20441,12 +22606,12 @@ k1210:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1210
+	JMP          k1308
 
-kdone1211:
+kdone1309:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1212
+	JZ           nobn1310
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -20471,9 +22636,9 @@ kdone1211:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1212:
+nobn1310:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1213
+	JZ     norelu1311
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -20482,7 +22647,7 @@ nobn1212:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1213:
+norelu1311:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -20491,9 +22656,9 @@ norelu1213:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1205
+	JMP        tile1303
 
-end1206:
+end1304:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -20503,7 +22668,7 @@ end1206:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1204
+	JNZ    rowblock1302
 	VZEROUPPER
 	RET
 
@@ -20524,18 +22689,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1214:
+rowblock1312:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1215:
+tile1313:
 	TESTQ        DI, DI
-	JZ           end1216
+	JZ           end1314
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1218
+	JNZ          cinit1316
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1217
+	JZ           zero1315
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -20543,9 +22708,9 @@ tile1215:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1219
+	JMP          kstart1317
 
-cinit1218:
+cinit1316:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -20555,9 +22720,9 @@ cinit1218:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart1219
+	JMP        kstart1317
 
-zero1217:
+zero1315:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20565,14 +22730,14 @@ zero1217:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1219:
+kstart1317:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1220:
+k1318:
 	TESTQ        R10, R10
-	JZ           kdone1221
+	JZ           kdone1319
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -20587,12 +22752,12 @@ k1220:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1220
+	JMP          k1318
 
-kdone1221:
+kdone1319:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1222
+	JZ           nobn1320
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -20626,9 +22791,9 @@ kdone1221:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1222:
+nobn1320:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1223
+	JZ     norelu1321
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -20643,7 +22808,7 @@ nobn1222:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1223:
+norelu1321:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -20655,9 +22820,9 @@ norelu1223:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1215
+	JMP        tile1313
 
-end1216:
+end1314:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -20667,7 +22832,7 @@ end1216:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1214
+	JNZ    rowblock1312
 	VZEROUPPER
 	RET
 
@@ -20688,18 +22853,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1224:
+rowblock1322:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1225:
+tile1323:
 	TESTQ        DI, DI
-	JZ           end1226
+	JZ           end1324
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1228
+	JNZ          cinit1326
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1227
+	JZ           zero1325
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -20710,9 +22875,9 @@ tile1225:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1229
+	JMP          kstart1327
 
-cinit1228:
+cinit1326:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -20725,9 +22890,9 @@ cinit1228:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart1229
+	JMP        kstart1327
 
-zero1227:
+zero1325:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20738,14 +22903,14 @@ zero1227:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1229:
+kstart1327:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1230:
+k1328:
 	TESTQ        R10, R10
-	JZ           kdone1231
+	JZ           kdone1329
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -20764,12 +22929,12 @@ k1230:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1230
+	JMP          k1328
 
-kdone1231:
+kdone1329:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1232
+	JZ           nobn1330
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -20812,9 +22977,9 @@ kdone1231:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1232:
+nobn1330:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1233
+	JZ     norelu1331
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -20835,7 +23000,7 @@ nobn1232:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1233:
+norelu1331:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -20850,9 +23015,9 @@ norelu1233:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1225
+	JMP        tile1323
 
-end1226:
+end1324:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -20862,7 +23027,7 @@ end1226:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1224
+	JNZ    rowblock1322
 	VZEROUPPER
 	RET
 
@@ -20884,18 +23049,18 @@ TEXT ·gemmXN8x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R13
 	SHLQ    $0x02, R13
 
-rowblock1234:
+rowblock1332:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1235:
+tile1333:
 	TESTQ        R8, R8
-	JZ           end1236
+	JZ           end1334
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1238
+	JNZ          cinit1336
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1237
+	JZ           zero1335
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Y0
 	VBROADCASTSS 4(R12), Y1
@@ -20905,9 +23070,9 @@ tile1235:
 	VBROADCASTSS 20(R12), Y5
 	VBROADCASTSS 24(R12), Y6
 	VBROADCASTSS 28(R12), Y7
-	JMP          kstart1239
+	JMP          kstart1337
 
-cinit1238:
+cinit1336:
 	MOVQ       SI, R12
 	VMASKMOVPS (R12), Y15, Y0
 	ADDQ       R13, R12
@@ -20924,9 +23089,9 @@ cinit1238:
 	VMASKMOVPS (R12), Y15, Y6
 	ADDQ       R13, R12
 	VMASKMOVPS (R12), Y15, Y7
-	JMP        kstart1239
+	JMP        kstart1337
 
-zero1237:
+zero1335:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20936,15 +23101,15 @@ zero1237:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1239:
+kstart1337:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1240:
+k1338:
 	TESTQ        R11, R11
-	JZ           kdone1241
+	JZ           kdone1339
 	VMASKMOVPS   (R10), Y15, Y8
 	VBROADCASTSS (R9), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -20966,12 +23131,12 @@ k1240:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1240
+	JMP          k1338
 
-kdone1241:
+kdone1339:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1242
+	JZ           nobn1340
 	MOVQ         SI, R12
 	VMASKMOVPS   Y0, Y15, (R12)
 	ADDQ         R13, R12
@@ -21026,9 +23191,9 @@ kdone1241:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1242:
+nobn1340:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1243
+	JZ     norelu1341
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -21047,7 +23212,7 @@ nobn1242:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1243:
+norelu1341:
 	MOVQ       R9, R12
 	VMASKMOVPS Y0, Y15, (R12)
 	ADDQ       R13, R12
@@ -21067,9 +23232,9 @@ norelu1243:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000020, DI
 	DECQ       R8
-	JMP        tile1235
+	JMP        tile1333
 
-end1236:
+end1334:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -21079,7 +23244,7 @@ end1236:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1234
+	JNZ    rowblock1332
 	VZEROUPPER
 	RET
 
@@ -21101,18 +23266,18 @@ TEXT ·gemmXN4x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R12
 	SHLQ    $0x02, R12
 
-rowblock1244:
+rowblock1342:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1245:
+tile1343:
 	TESTQ        R8, R8
-	JZ           end1246
+	JZ           end1344
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1248
+	JNZ          cinit1346
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1247
+	JZ           zero1345
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
@@ -21122,9 +23287,9 @@ tile1245:
 	VMOVAPS      Y4, Y5
 	VBROADCASTSS 12(R9), Y6
 	VMOVAPS      Y6, Y7
-	JMP          kstart1249
+	JMP          kstart1347
 
-cinit1248:
+cinit1346:
 	MOVQ       SI, R9
 	VMOVUPS    (R9), Y0
 	VMASKMOVPS 32(R9), Y15, Y1
@@ -21137,9 +23302,9 @@ cinit1248:
 	ADDQ       R12, R9
 	VMOVUPS    (R9), Y6
 	VMASKMOVPS 32(R9), Y15, Y7
-	JMP        kstart1249
+	JMP        kstart1347
 
-zero1247:
+zero1345:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21149,14 +23314,14 @@ zero1247:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1249:
+kstart1347:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1250:
+k1348:
 	TESTQ        R11, R11
-	JZ           kdone1251
+	JZ           kdone1349
 	VMOVUPS      (R10), Y8
 	VMASKMOVPS   32(R10), Y15, Y9
 	VBROADCASTSS (R9), Y10
@@ -21174,12 +23339,12 @@ k1250:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1250
+	JMP          k1348
 
-kdone1251:
+kdone1349:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1252
+	JZ           nobn1350
 	MOVQ         SI, R9
 	VMOVUPS      Y0, (R9)
 	VMASKMOVPS   Y1, Y15, 32(R9)
@@ -21222,9 +23387,9 @@ kdone1251:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1252:
+nobn1350:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1253
+	JZ     norelu1351
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -21243,7 +23408,7 @@ nobn1252:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1253:
+norelu1351:
 	VMOVUPS    Y0, (R9)
 	VMASKMOVPS Y1, Y15, 32(R9)
 	ADDQ       R12, R9
@@ -21258,9 +23423,9 @@ norelu1253:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000040, DI
 	DECQ       R8
-	JMP        tile1245
+	JMP        tile1343
 
-end1246:
+end1344:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -21270,7 +23435,7 @@ end1246:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1244
+	JNZ    rowblock1342
 	VZEROUPPER
 	RET
 
@@ -21285,33 +23450,33 @@ TEXT ·gemmConv1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1254:
+rowblock1352:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1255:
+tile1353:
 	TESTQ        BX, BX
-	JZ           end1256
+	JZ           end1354
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1258
+	JNZ          cinit1356
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1257
+	JZ           zero1355
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
-	JMP          kstart1259
+	JMP          kstart1357
 
-cinit1258:
+cinit1356:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
-	JMP        kstart1259
+	JMP        kstart1357
 
-zero1257:
+zero1355:
 	VXORPS Y0, Y0, Y0
 
-kstart1259:
+kstart1357:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21319,9 +23484,9 @@ kstart1259:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1260:
+k1358:
 	TESTQ        R8, R8
-	JZ           kdone1261
+	JZ           kdone1359
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y1
 	VBROADCASTSS (SI), Y2
@@ -21329,14 +23494,14 @@ k1260:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1260
+	JMP          k1358
 
-kdone1261:
+kdone1359:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1262
+	JZ           nobn1360
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	MOVQ         c2+104(FP), DI
@@ -21349,22 +23514,22 @@ kdone1261:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1262:
+nobn1360:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1263
+	JZ     norelu1361
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1263:
+norelu1361:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1255
+	JMP        tile1353
 
-end1256:
+end1354:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21376,7 +23541,7 @@ end1256:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1254
+	JNZ    rowblock1352
 	VZEROUPPER
 	RET
 
@@ -21391,36 +23556,36 @@ TEXT ·gemmConv1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1264:
+rowblock1362:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1265:
+tile1363:
 	TESTQ        BX, BX
-	JZ           end1266
+	JZ           end1364
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1268
+	JNZ          cinit1366
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1267
+	JZ           zero1365
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1269
+	JMP          kstart1367
 
-cinit1268:
+cinit1366:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMASKMOVPS 32(SI), Y15, Y1
-	JMP        kstart1269
+	JMP        kstart1367
 
-zero1267:
+zero1365:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1269:
+kstart1367:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21430,9 +23595,9 @@ kstart1269:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1270:
+k1368:
 	TESTQ        R8, R8
-	JZ           kdone1271
+	JZ           kdone1369
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y2
 	VMASKMOVPS   (R11)(R9*4), Y15, Y3
@@ -21442,14 +23607,14 @@ k1270:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1270
+	JMP          k1368
 
-kdone1271:
+kdone1369:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1272
+	JZ           nobn1370
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -21465,25 +23630,25 @@ kdone1271:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1272:
+nobn1370:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1273
+	JZ     norelu1371
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1273:
+norelu1371:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1265
+	JMP        tile1363
 
-end1266:
+end1364:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21495,7 +23660,7 @@ end1266:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1264
+	JNZ    rowblock1362
 	VZEROUPPER
 	RET
 
@@ -21510,39 +23675,39 @@ TEXT ·gemmConv1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1274:
+rowblock1372:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1275:
+tile1373:
 	TESTQ        BX, BX
-	JZ           end1276
+	JZ           end1374
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1278
+	JNZ          cinit1376
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1277
+	JZ           zero1375
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1279
+	JMP          kstart1377
 
-cinit1278:
+cinit1376:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMOVUPS    32(SI), Y1
 	VMASKMOVPS 64(SI), Y15, Y2
-	JMP        kstart1279
+	JMP        kstart1377
 
-zero1277:
+zero1375:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1279:
+kstart1377:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21554,9 +23719,9 @@ kstart1279:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1280:
+k1378:
 	TESTQ        R8, R8
-	JZ           kdone1281
+	JZ           kdone1379
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y3
 	VMOVUPS      (R11)(R9*4), Y4
@@ -21568,14 +23733,14 @@ k1280:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1280
+	JMP          k1378
 
-kdone1281:
+kdone1379:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1282
+	JZ           nobn1380
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -21594,9 +23759,9 @@ kdone1281:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1282:
+nobn1380:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1283
+	JZ     norelu1381
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -21605,7 +23770,7 @@ nobn1282:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1283:
+norelu1381:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -21613,9 +23778,9 @@ norelu1283:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1275
+	JMP        tile1373
 
-end1276:
+end1374:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21627,7 +23792,7 @@ end1276:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1274
+	JNZ    rowblock1372
 	VZEROUPPER
 	RET
 
@@ -21642,37 +23807,37 @@ TEXT ·gemmConv2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1284:
+rowblock1382:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1285:
+tile1383:
 	TESTQ        BX, BX
-	JZ           end1286
+	JZ           end1384
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1288
+	JNZ          cinit1386
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1287
+	JZ           zero1385
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
-	JMP          kstart1289
+	JMP          kstart1387
 
-cinit1288:
+cinit1386:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y1
-	JMP        kstart1289
+	JMP        kstart1387
 
-zero1287:
+zero1385:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1289:
+kstart1387:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21680,9 +23845,9 @@ kstart1289:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1290:
+k1388:
 	TESTQ        R8, R8
-	JZ           kdone1291
+	JZ           kdone1389
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y2
 	VBROADCASTSS (SI), Y3
@@ -21692,14 +23857,14 @@ k1290:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1290
+	JMP          k1388
 
-kdone1291:
+kdone1389:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1292
+	JZ           nobn1390
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -21718,16 +23883,16 @@ kdone1291:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1292:
+nobn1390:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1293
+	JZ     norelu1391
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1293:
+norelu1391:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -21735,9 +23900,9 @@ norelu1293:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1285
+	JMP        tile1383
 
-end1286:
+end1384:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21749,7 +23914,7 @@ end1286:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1284
+	JNZ    rowblock1382
 	VZEROUPPER
 	RET
 
@@ -21764,26 +23929,26 @@ TEXT ·gemmConv2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1294:
+rowblock1392:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1295:
+tile1393:
 	TESTQ        BX, BX
-	JZ           end1296
+	JZ           end1394
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1298
+	JNZ          cinit1396
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1297
+	JZ           zero1395
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(SI), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1299
+	JMP          kstart1397
 
-cinit1298:
+cinit1396:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -21792,15 +23957,15 @@ cinit1298:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y2
 	VMASKMOVPS 32(SI), Y15, Y3
-	JMP        kstart1299
+	JMP        kstart1397
 
-zero1297:
+zero1395:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1299:
+kstart1397:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21810,9 +23975,9 @@ kstart1299:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1300:
+k1398:
 	TESTQ        R8, R8
-	JZ           kdone1301
+	JZ           kdone1399
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y4
 	VMASKMOVPS   (R11)(R9*4), Y15, Y5
@@ -21825,14 +23990,14 @@ k1300:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1300
+	JMP          k1398
 
-kdone1301:
+kdone1399:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1302
+	JZ           nobn1400
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -21857,9 +24022,9 @@ kdone1301:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1302:
+nobn1400:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1303
+	JZ     norelu1401
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -21870,7 +24035,7 @@ nobn1302:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1303:
+norelu1401:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -21880,9 +24045,9 @@ norelu1303:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1295
+	JMP        tile1393
 
-end1296:
+end1394:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21894,7 +24059,7 @@ end1296:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1294
+	JNZ    rowblock1392
 	VZEROUPPER
 	RET
 
@@ -21909,18 +24074,18 @@ TEXT ·gemmConv2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1304:
+rowblock1402:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1305:
+tile1403:
 	TESTQ        BX, BX
-	JZ           end1306
+	JZ           end1404
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1308
+	JNZ          cinit1406
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1307
+	JZ           zero1405
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -21928,9 +24093,9 @@ tile1305:
 	VBROADCASTSS 4(SI), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1309
+	JMP          kstart1407
 
-cinit1308:
+cinit1406:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -21941,9 +24106,9 @@ cinit1308:
 	VMOVUPS    (SI), Y3
 	VMOVUPS    32(SI), Y4
 	VMASKMOVPS 64(SI), Y15, Y5
-	JMP        kstart1309
+	JMP        kstart1407
 
-zero1307:
+zero1405:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21951,7 +24116,7 @@ zero1307:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1309:
+kstart1407:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -21963,9 +24128,9 @@ kstart1309:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1310:
+k1408:
 	TESTQ        R8, R8
-	JZ           kdone1311
+	JZ           kdone1409
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMOVUPS      (R11)(R9*4), Y7
@@ -21981,14 +24146,14 @@ k1310:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1310
+	JMP          k1408
 
-kdone1311:
+kdone1409:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1312
+	JZ           nobn1410
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -22019,9 +24184,9 @@ kdone1311:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1312:
+nobn1410:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1313
+	JZ     norelu1411
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -22036,7 +24201,7 @@ nobn1312:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1313:
+norelu1411:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -22048,9 +24213,9 @@ norelu1313:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1305
+	JMP        tile1403
 
-end1306:
+end1404:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -22062,7 +24227,7 @@ end1306:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1304
+	JNZ    rowblock1402
 	VZEROUPPER
 	RET
 
@@ -22077,25 +24242,25 @@ TEXT ·gemmConv3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1314:
+rowblock1412:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1315:
+tile1413:
 	TESTQ        BX, BX
-	JZ           end1316
+	JZ           end1414
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1318
+	JNZ          cinit1416
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1317
+	JZ           zero1415
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
 	VBROADCASTSS 8(SI), Y2
-	JMP          kstart1319
+	JMP          kstart1417
 
-cinit1318:
+cinit1416:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -22104,14 +24269,14 @@ cinit1318:
 	VMASKMOVPS (SI), Y15, Y1
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y2
-	JMP        kstart1319
+	JMP        kstart1417
 
-zero1317:
+zero1415:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1319:
+kstart1417:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -22119,9 +24284,9 @@ kstart1319:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1320:
+k1418:
 	TESTQ        R8, R8
-	JZ           kdone1321
+	JZ           kdone1419
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y3
 	VBROADCASTSS (SI), Y4
@@ -22133,14 +24298,14 @@ k1320:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1320
+	JMP          k1418
 
-kdone1321:
+kdone1419:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1322
+	JZ           nobn1420
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -22165,9 +24330,9 @@ kdone1321:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1322:
+nobn1420:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1323
+	JZ     norelu1421
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -22176,7 +24341,7 @@ nobn1322:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1323:
+norelu1421:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -22186,9 +24351,9 @@ norelu1323:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1315
+	JMP        tile1413
 
-end1316:
+end1414:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -22200,7 +24365,7 @@ end1316:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1314
+	JNZ    rowblock1412
 	VZEROUPPER
 	RET
 
@@ -22215,18 +24380,18 @@ TEXT ·gemmConv3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1324:
+rowblock1422:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1325:
+tile1423:
 	TESTQ        BX, BX
-	JZ           end1326
+	JZ           end1424
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1328
+	JNZ          cinit1426
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1327
+	JZ           zero1425
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -22234,9 +24399,9 @@ tile1325:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(SI), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1329
+	JMP          kstart1427
 
-cinit1328:
+cinit1426:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -22248,9 +24413,9 @@ cinit1328:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y4
 	VMASKMOVPS 32(SI), Y15, Y5
-	JMP        kstart1329
+	JMP        kstart1427
 
-zero1327:
+zero1425:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22258,7 +24423,7 @@ zero1327:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1329:
+kstart1427:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -22268,9 +24433,9 @@ kstart1329:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1330:
+k1428:
 	TESTQ        R8, R8
-	JZ           kdone1331
+	JZ           kdone1429
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMASKMOVPS   (R11)(R9*4), Y15, Y7
@@ -22286,14 +24451,14 @@ k1330:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1330
+	JMP          k1428
 
-kdone1331:
+kdone1429:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1332
+	JZ           nobn1430
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -22327,9 +24492,9 @@ kdone1331:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1332:
+nobn1430:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1333
+	JZ     norelu1431
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -22344,7 +24509,7 @@ nobn1332:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1333:
+norelu1431:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -22357,9 +24522,9 @@ norelu1333:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1325
+	JMP        tile1423
 
-end1326:
+end1424:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -22371,7 +24536,7 @@ end1326:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1324
+	JNZ    rowblock1422
 	VZEROUPPER
 	RET
 
@@ -22386,18 +24551,18 @@ TEXT ·gemmConv3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1334:
+rowblock1432:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1335:
+tile1433:
 	TESTQ        BX, BX
-	JZ           end1336
+	JZ           end1434
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1338
+	JNZ          cinit1436
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1337
+	JZ           zero1435
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -22408,9 +24573,9 @@ tile1335:
 	VBROADCASTSS 8(SI), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1339
+	JMP          kstart1437
 
-cinit1338:
+cinit1436:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -22425,9 +24590,9 @@ cinit1338:
 	VMOVUPS    (SI), Y6
 	VMOVUPS    32(SI), Y7
 	VMASKMOVPS 64(SI), Y15, Y8
-	JMP        kstart1339
+	JMP        kstart1437
 
-zero1337:
+zero1435:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22438,7 +24603,7 @@ zero1337:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1339:
+kstart1437:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -22450,9 +24615,9 @@ kstart1339:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1340:
+k1438:
 	TESTQ        R8, R8
-	JZ           kdone1341
+	JZ           kdone1439
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y9
 	VMOVUPS      (R11)(R9*4), Y10
@@ -22472,14 +24637,14 @@ k1340:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1340
+	JMP          k1438
 
-kdone1341:
+kdone1439:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1342
+	JZ           nobn1440
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -22522,9 +24687,9 @@ kdone1341:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1342:
+nobn1440:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1343
+	JZ     norelu1441
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -22545,7 +24710,7 @@ nobn1342:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1343:
+norelu1441:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -22561,9 +24726,9 @@ norelu1343:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1335
+	JMP        tile1433
 
-end1336:
+end1434:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -22575,7 +24740,7 @@ end1336:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1334
+	JNZ    rowblock1432
 	VZEROUPPER
 	RET
 
@@ -22595,9 +24760,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock1344:
+gemvblock1442:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1345
+	JLT    gemvrest1443
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -22612,9 +24777,9 @@ gemvblock1344:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1348:
+gemvk1446:
 	TESTQ       R11, R11
-	JZ          gemvtail1349
+	JZ          gemvtail1447
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -22628,11 +24793,11 @@ gemvk1348:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk1348
+	JMP         gemvk1446
 
-gemvtail1349:
+gemvtail1447:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1350
+	JZ          gemvkdone1448
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -22651,7 +24816,7 @@ gemvtail1349:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone1350:
+gemvkdone1448:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -22680,45 +24845,45 @@ gemvkdone1350:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias1351
+	JZ            gemvnobias1449
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias1351:
+gemvnobias1449:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1344
+	JMP     gemvblock1442
 
-gemvrest1345:
-gemvrestloop1346:
+gemvrest1443:
+gemvrestloop1444:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1347
+	JLE    gemvend1445
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1352:
+gemvk1450:
 	TESTQ       R11, R11
-	JZ          gemvtail1353
+	JZ          gemvtail1451
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk1352
+	JMP         gemvk1450
 
-gemvtail1353:
+gemvtail1451:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1354
+	JZ          gemvkdone1452
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone1354:
+gemvkdone1452:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -22726,18 +24891,18 @@ gemvkdone1354:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1355
+	JZ            gemvnobias1453
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1355:
+gemvnobias1453:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1346
+	JMP    gemvrestloop1444
 
-gemvend1347:
+gemvend1445:
 	VZEROUPPER
 	RET
 
@@ -22757,9 +24922,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow1356:
+gemvrow1454:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1357
+	JLE    gemvrowend1455
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -22778,9 +24943,9 @@ gemvrow1356:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1358:
+loopU1456:
 	CMPQ        R8, R9
-	JAE         loop11359
+	JAE         loop11457
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -22798,24 +24963,24 @@ loopU1358:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU1358
+	JMP         loopU1456
 
-loop11359:
+loop11457:
 	CMPQ        R8, R10
-	JAE         tail1361
+	JAE         tail1459
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop11359
+	JMP         loop11457
 
-tail1361:
+tail1459:
 	CMPQ        R8, R11
-	JAE         done1360
+	JAE         done1458
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done1360:
+done1458:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -22830,18 +24995,18 @@ done1360:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1362
+	JZ            gemvnobias1460
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1362:
+gemvnobias1460:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1356
+	JMP    gemvrow1454
 
-gemvrowend1357:
+gemvrowend1455:
 	VZEROUPPER
 	RET
 
@@ -22862,9 +25027,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock1363:
+gemvblock1461:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1364
+	JLT    gemvrest1462
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22879,9 +25044,9 @@ gemvblock1363:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1367:
+gemvk1465:
 	TESTQ       R11, R11
-	JZ          gemvtail1368
+	JZ          gemvtail1466
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -22895,11 +25060,11 @@ gemvk1367:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk1367
+	JMP         gemvk1465
 
-gemvtail1368:
+gemvtail1466:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1369
+	JZ          gemvkdone1467
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -22918,7 +25083,7 @@ gemvtail1368:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1369:
+gemvkdone1467:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -22943,62 +25108,62 @@ gemvkdone1369:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1370
+	JZ           gemvnobias1468
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1370:
+gemvnobias1468:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1363
+	JMP     gemvblock1461
 
-gemvrest1364:
-gemvrestloop1365:
+gemvrest1462:
+gemvrestloop1463:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1366
+	JLE    gemvend1464
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1371:
+gemvk1469:
 	TESTQ       R11, R11
-	JZ          gemvtail1372
+	JZ          gemvtail1470
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1371
+	JMP         gemvk1469
 
-gemvtail1372:
+gemvtail1470:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1373
+	JZ          gemvkdone1471
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1373:
+gemvkdone1471:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1374
+	JZ           gemvnobias1472
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1374:
+gemvnobias1472:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1365
+	JMP    gemvrestloop1463
 
-gemvend1366:
+gemvend1464:
 	VZEROUPPER
 	RET
 
@@ -23019,9 +25184,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1375:
+gemvrow1473:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1376
+	JLE    gemvrowend1474
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23040,9 +25205,9 @@ gemvrow1375:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1377:
+loopU1475:
 	CMPQ        R8, R9
-	JAE         loop11378
+	JAE         loop11476
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -23060,24 +25225,24 @@ loopU1377:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1377
+	JMP         loopU1475
 
-loop11378:
+loop11476:
 	CMPQ        R8, R10
-	JAE         tail1380
+	JAE         tail1478
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11378
+	JMP         loop11476
 
-tail1380:
+tail1478:
 	CMPQ        R8, R11
-	JAE         done1379
+	JAE         done1477
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1379:
+done1477:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -23090,17 +25255,17 @@ done1379:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1381
+	JZ           gemvnobias1479
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1381:
+gemvnobias1479:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1375
+	JMP    gemvrow1473
 
-gemvrowend1376:
+gemvrowend1474:
 	VZEROUPPER
 	RET

@@ -1035,6 +1035,7 @@ func main() {
 		}
 		DATA(4*i, U32(v))
 	}
+	depthwiseData()
 
 	TEXT("vzeroupper", NOSPLIT, "func()")
 	Doc("vzeroupper clears the upper bits of every vector register (VZEROUPPER).")
@@ -1059,6 +1060,7 @@ func main() {
 		l.shiftSumRows()
 		l.copyPlanes()
 		l.copyPlanesBN()
+		l.depthwise()
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()

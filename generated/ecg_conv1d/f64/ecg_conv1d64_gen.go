@@ -214,6 +214,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   5,
 }}
 
+// dwt4 is layers.4's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt4 = runtime.NewDepthwiseTaps(1, 35, 1, 5, 0, 0, 2)
+
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
 // Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
@@ -377,19 +380,23 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	{
-		x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
-		z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
-		taps := [5]int32{0, 1, 2, 3, 4}
-		xpf := unsafe.Slice(&xp[0][0][0], 1248)
-		s := &m.dws4
-		for f := 0; f < Layers4Filters; f++ {
-			grp := f / Layers4GroupFilters
-			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
-			runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
+		if m.training {
+			x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
+			z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
+			taps := [5]int32{0, 1, 2, 3, 4}
+			xpf := unsafe.Slice(&xp[0][0][0], 1248)
+			s := &m.dws4
+			for f := 0; f < Layers4Filters; f++ {
+				grp := f / Layers4GroupFilters
+				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
+				runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+				zf := &z[f]
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
+			}
+		} else {
+			runtime.Depthwise64(m.a4[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Layers4Weight[0][0][0], 160), m.Params.Layers4Bias[:], 32)
 		}
 	}
 
@@ -528,19 +535,23 @@ func (m *Model) forwardBatch(nb int) {
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
-			xp := &m.xp4[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
-			z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
-			taps := [5]int32{0, 1, 2, 3, 4}
-			xpf := unsafe.Slice(&xp[0][0][0], 1248)
-			s := &m.dws4
-			for f := 0; f < Layers4Filters; f++ {
-				grp := f / Layers4GroupFilters
-				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
-				runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
+			if m.training {
+				x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
+				z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
+				taps := [5]int32{0, 1, 2, 3, 4}
+				xpf := unsafe.Slice(&xp[0][0][0], 1248)
+				s := &m.dws4
+				for f := 0; f < Layers4Filters; f++ {
+					grp := f / Layers4GroupFilters
+					w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
+					runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+					zf := &z[f]
+					runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
+				}
+			} else {
+				runtime.Depthwise64(m.a4[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Layers4Weight[0][0][0], 160), m.Params.Layers4Bias[:], 32)
 			}
 		}
 	}
@@ -664,6 +675,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
+			}
 			xp := &m.xp4[row]
 			dz := (*[32][1][35]float64)(unsafe.Pointer(&m.d4[row]))
 			dxp := &m.dxp4
@@ -898,6 +914,11 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	{
+		if !m.training {
+			x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
+		}
 		xp := &m.xp4[row]
 		dz := (*[32][1][35]float64)(unsafe.Pointer(&m.d4[row]))
 		dxp := &m.dxp4

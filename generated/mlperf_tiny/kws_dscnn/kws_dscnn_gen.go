@@ -591,6 +591,18 @@ var Tensors = []runtime.Tensor{{
 	Size:   12,
 }}
 
+// dwt4 is ds.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt4 = runtime.NewDepthwiseTaps(25, 5, 3, 3, 1, 1, 1)
+
+// dwt10 is ds.1.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt10 = runtime.NewDepthwiseTaps(25, 5, 3, 3, 1, 1, 1)
+
+// dwt16 is ds.2.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt16 = runtime.NewDepthwiseTaps(25, 5, 3, 3, 1, 1, 1)
+
+// dwt22 is ds.3.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt22 = runtime.NewDepthwiseTaps(25, 5, 3, 3, 1, 1, 1)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 1152
 
@@ -1036,9 +1048,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		if !m.training {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
@@ -1049,18 +1058,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-		xpf := unsafe.Slice(&xp[0][0][0], 12096)
-		s := &m.dws4
-		for f := 0; f < Ds0DwFilters; f++ {
-			grp := f / Ds0DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
-		}
 		if m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws4
+			for f := 0; f < Ds0DwFilters; f++ {
+				grp := f / Ds0DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a4[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a4[row][:], m.a6[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale5[:], m.shift5[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a4[row][:], m.a6[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Ds0DwWeight[0][0][0][0], 576), m.Params.Ds0DwBias[:], m.scale5[:], m.shift5[:], 64)
 		}
 	}
 
@@ -1169,9 +1181,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
-		xp := &m.xp10[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		if !m.training {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
@@ -1182,18 +1191,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-		xpf := unsafe.Slice(&xp[0][0][0], 12096)
-		s := &m.dws10
-		for f := 0; f < Ds1DwFilters; f++ {
-			grp := f / Ds1DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
-		}
 		if m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
+			xp := &m.xp10[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws10
+			for f := 0; f < Ds1DwFilters; f++ {
+				grp := f / Ds1DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a10[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a10[row][:], m.a12[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale11[:], m.shift11[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a10[row][:], m.a12[row][:], m.a9[row][:], dwt10, unsafe.Slice(&m.Params.Ds1DwWeight[0][0][0][0], 576), m.Params.Ds1DwBias[:], m.scale11[:], m.shift11[:], 64)
 		}
 	}
 
@@ -1302,9 +1314,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
-		xp := &m.xp16[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		if !m.training {
 			for c := 0; c < Ds2DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
@@ -1315,18 +1324,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-		xpf := unsafe.Slice(&xp[0][0][0], 12096)
-		s := &m.dws16
-		for f := 0; f < Ds2DwFilters; f++ {
-			grp := f / Ds2DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
-		}
 		if m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
+			xp := &m.xp16[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws16
+			for f := 0; f < Ds2DwFilters; f++ {
+				grp := f / Ds2DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a16[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a16[row][:], m.a18[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale17[:], m.shift17[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a16[row][:], m.a18[row][:], m.a15[row][:], dwt16, unsafe.Slice(&m.Params.Ds2DwWeight[0][0][0][0], 576), m.Params.Ds2DwBias[:], m.scale17[:], m.shift17[:], 64)
 		}
 	}
 
@@ -1435,9 +1447,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
-		xp := &m.xp22[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		if !m.training {
 			for c := 0; c < Ds3DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
@@ -1448,18 +1457,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-		xpf := unsafe.Slice(&xp[0][0][0], 12096)
-		s := &m.dws22
-		for f := 0; f < Ds3DwFilters; f++ {
-			grp := f / Ds3DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
-		}
 		if m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
+			xp := &m.xp22[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws22
+			for f := 0; f < Ds3DwFilters; f++ {
+				grp := f / Ds3DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a22[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a22[row][:], m.a24[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale23[:], m.shift23[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a22[row][:], m.a24[row][:], m.a21[row][:], dwt22, unsafe.Slice(&m.Params.Ds3DwWeight[0][0][0][0], 576), m.Params.Ds3DwBias[:], m.scale23[:], m.shift23[:], 64)
 		}
 	}
 
@@ -1839,9 +1851,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
-			xp := &m.xp4[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			if !m.training {
 				for c := 0; c < Ds0DwBnChannels; c++ {
 					g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
@@ -1852,18 +1861,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-			xpf := unsafe.Slice(&xp[0][0][0], 12096)
-			s := &m.dws4
-			for f := 0; f < Ds0DwFilters; f++ {
-				grp := f / Ds0DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
-			}
 			if m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+				taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+				xpf := unsafe.Slice(&xp[0][0][0], 12096)
+				s := &m.dws4
+				for f := 0; f < Ds0DwFilters; f++ {
+					grp := f / Ds0DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a4[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a4[row][:], m.a6[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale5[:], m.shift5[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a4[row][:], m.a6[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Ds0DwWeight[0][0][0][0], 576), m.Params.Ds0DwBias[:], m.scale5[:], m.shift5[:], 64)
 			}
 		}
 	}
@@ -2062,9 +2074,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
-			xp := &m.xp10[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			if !m.training {
 				for c := 0; c < Ds1DwBnChannels; c++ {
 					g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
@@ -2075,18 +2084,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-			xpf := unsafe.Slice(&xp[0][0][0], 12096)
-			s := &m.dws10
-			for f := 0; f < Ds1DwFilters; f++ {
-				grp := f / Ds1DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
-			}
 			if m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
+				xp := &m.xp10[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+				taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+				xpf := unsafe.Slice(&xp[0][0][0], 12096)
+				s := &m.dws10
+				for f := 0; f < Ds1DwFilters; f++ {
+					grp := f / Ds1DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a10[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a10[row][:], m.a12[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale11[:], m.shift11[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a10[row][:], m.a12[row][:], m.a9[row][:], dwt10, unsafe.Slice(&m.Params.Ds1DwWeight[0][0][0][0], 576), m.Params.Ds1DwBias[:], m.scale11[:], m.shift11[:], 64)
 			}
 		}
 	}
@@ -2285,9 +2297,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
-			xp := &m.xp16[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			if !m.training {
 				for c := 0; c < Ds2DwBnChannels; c++ {
 					g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
@@ -2298,18 +2307,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-			xpf := unsafe.Slice(&xp[0][0][0], 12096)
-			s := &m.dws16
-			for f := 0; f < Ds2DwFilters; f++ {
-				grp := f / Ds2DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
-			}
 			if m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
+				xp := &m.xp16[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+				taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+				xpf := unsafe.Slice(&xp[0][0][0], 12096)
+				s := &m.dws16
+				for f := 0; f < Ds2DwFilters; f++ {
+					grp := f / Ds2DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a16[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a16[row][:], m.a18[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale17[:], m.shift17[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a16[row][:], m.a18[row][:], m.a15[row][:], dwt16, unsafe.Slice(&m.Params.Ds2DwWeight[0][0][0][0], 576), m.Params.Ds2DwBias[:], m.scale17[:], m.shift17[:], 64)
 			}
 		}
 	}
@@ -2508,9 +2520,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
-			xp := &m.xp22[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			if !m.training {
 				for c := 0; c < Ds3DwBnChannels; c++ {
 					g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
@@ -2521,18 +2530,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-			xpf := unsafe.Slice(&xp[0][0][0], 12096)
-			s := &m.dws22
-			for f := 0; f < Ds3DwFilters; f++ {
-				grp := f / Ds3DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
-			}
 			if m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
+				xp := &m.xp22[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+				taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+				xpf := unsafe.Slice(&xp[0][0][0], 12096)
+				s := &m.dws22
+				for f := 0; f < Ds3DwFilters; f++ {
+					grp := f / Ds3DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a22[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a22[row][:], m.a24[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale23[:], m.shift23[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a22[row][:], m.a24[row][:], m.a21[row][:], dwt22, unsafe.Slice(&m.Params.Ds3DwWeight[0][0][0][0], 576), m.Params.Ds3DwBias[:], m.scale23[:], m.shift23[:], 64)
 			}
 		}
 	}
@@ -3093,6 +3105,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
+				xp := &m.xp22[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			}
 			xp := &m.xp22[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp22
@@ -3336,6 +3353,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
+				xp := &m.xp16[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			}
 			xp := &m.xp16[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp16
@@ -3579,6 +3601,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
+				xp := &m.xp10[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			}
 			xp := &m.xp10[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp10
@@ -3822,6 +3849,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+			}
 			xp := &m.xp4[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp4
@@ -4298,6 +4330,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
+		if !m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
+			xp := &m.xp22[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+		}
 		xp := &m.xp22[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp22
@@ -4465,6 +4502,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
+		if !m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
+			xp := &m.xp16[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+		}
 		xp := &m.xp16[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp16
@@ -4632,6 +4674,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
+		if !m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
+			xp := &m.xp10[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+		}
 		xp := &m.xp10[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp10
@@ -4799,6 +4846,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
+		if !m.training {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
+		}
 		xp := &m.xp4[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp4

@@ -1572,6 +1572,27 @@ var Tensors = []runtime.Tensor{{
 	Size:   2,
 }}
 
+// dwt27 is blocks.4.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt27 = runtime.NewDepthwiseTaps(12, 12, 3, 3, 1, 1, 1)
+
+// dwt39 is blocks.6.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt39 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt45 is blocks.7.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt45 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt51 is blocks.8.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt51 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt57 is blocks.9.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt57 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt63 is blocks.10.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt63 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt75 is blocks.12.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt75 = runtime.NewDepthwiseTaps(3, 3, 3, 3, 1, 1, 1)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 5472
 
@@ -2841,9 +2862,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
-		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
-		xp := &m.xp27[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		if !m.training {
 			for c := 0; c < Blocks4DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
@@ -2854,18 +2872,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
-		xpf := unsafe.Slice(&xp[0][0][0], 12544)
-		s := &m.dws27
-		for f := 0; f < Blocks4DwFilters; f++ {
-			grp := f / Blocks4DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
-		}
 		if m.training {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
+			xp := &m.xp27[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			xpf := unsafe.Slice(&xp[0][0][0], 12544)
+			s := &m.dws27
+			for f := 0; f < Blocks4DwFilters; f++ {
+				grp := f / Blocks4DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a27[row][:], 144, 12, s[:], 166, 14, 64, 12, 12)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a27[row][:], m.a29[row][:], 144, 12, s[:], 166, 14, 64, 12, 12, m.scale28[:], m.shift28[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a27[row][:], m.a29[row][:], m.a26[row][:], dwt27, unsafe.Slice(&m.Params.Blocks4DwWeight[0][0][0][0], 576), m.Params.Blocks4DwBias[:], m.scale28[:], m.shift28[:], 64)
 		}
 	}
 
@@ -3107,9 +3128,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
-		xp := &m.xp39[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		if !m.training {
 			for c := 0; c < Blocks6DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
@@ -3120,18 +3138,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-		xpf := unsafe.Slice(&xp[0][0][0], 8192)
-		s := &m.dws39
-		for f := 0; f < Blocks6DwFilters; f++ {
-			grp := f / Blocks6DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
-		}
 		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
+			xp := &m.xp39[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws39
+			for f := 0; f < Blocks6DwFilters; f++ {
+				grp := f / Blocks6DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a39[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a39[row][:], m.a41[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale40[:], m.shift40[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a39[row][:], m.a41[row][:], m.a38[row][:], dwt39, unsafe.Slice(&m.Params.Blocks6DwWeight[0][0][0][0], 1152), m.Params.Blocks6DwBias[:], m.scale40[:], m.shift40[:], 128)
 		}
 	}
 
@@ -3240,9 +3261,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
-		xp := &m.xp45[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		if !m.training {
 			for c := 0; c < Blocks7DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
@@ -3253,18 +3271,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-		xpf := unsafe.Slice(&xp[0][0][0], 8192)
-		s := &m.dws45
-		for f := 0; f < Blocks7DwFilters; f++ {
-			grp := f / Blocks7DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
-		}
 		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
+			xp := &m.xp45[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws45
+			for f := 0; f < Blocks7DwFilters; f++ {
+				grp := f / Blocks7DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a45[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a45[row][:], m.a47[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale46[:], m.shift46[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a45[row][:], m.a47[row][:], m.a44[row][:], dwt45, unsafe.Slice(&m.Params.Blocks7DwWeight[0][0][0][0], 1152), m.Params.Blocks7DwBias[:], m.scale46[:], m.shift46[:], 128)
 		}
 	}
 
@@ -3373,9 +3394,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
-		xp := &m.xp51[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		if !m.training {
 			for c := 0; c < Blocks8DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
@@ -3386,18 +3404,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-		xpf := unsafe.Slice(&xp[0][0][0], 8192)
-		s := &m.dws51
-		for f := 0; f < Blocks8DwFilters; f++ {
-			grp := f / Blocks8DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
-		}
 		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
+			xp := &m.xp51[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws51
+			for f := 0; f < Blocks8DwFilters; f++ {
+				grp := f / Blocks8DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a51[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a51[row][:], m.a53[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale52[:], m.shift52[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a51[row][:], m.a53[row][:], m.a50[row][:], dwt51, unsafe.Slice(&m.Params.Blocks8DwWeight[0][0][0][0], 1152), m.Params.Blocks8DwBias[:], m.scale52[:], m.shift52[:], 128)
 		}
 	}
 
@@ -3506,9 +3527,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
-		xp := &m.xp57[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		if !m.training {
 			for c := 0; c < Blocks9DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
@@ -3519,18 +3537,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-		xpf := unsafe.Slice(&xp[0][0][0], 8192)
-		s := &m.dws57
-		for f := 0; f < Blocks9DwFilters; f++ {
-			grp := f / Blocks9DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
-		}
 		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
+			xp := &m.xp57[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws57
+			for f := 0; f < Blocks9DwFilters; f++ {
+				grp := f / Blocks9DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a57[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a57[row][:], m.a59[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale58[:], m.shift58[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a57[row][:], m.a59[row][:], m.a56[row][:], dwt57, unsafe.Slice(&m.Params.Blocks9DwWeight[0][0][0][0], 1152), m.Params.Blocks9DwBias[:], m.scale58[:], m.shift58[:], 128)
 		}
 	}
 
@@ -3639,9 +3660,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
-		xp := &m.xp63[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		if !m.training {
 			for c := 0; c < Blocks10DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
@@ -3652,18 +3670,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-		xpf := unsafe.Slice(&xp[0][0][0], 8192)
-		s := &m.dws63
-		for f := 0; f < Blocks10DwFilters; f++ {
-			grp := f / Blocks10DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
-		}
 		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
+			xp := &m.xp63[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws63
+			for f := 0; f < Blocks10DwFilters; f++ {
+				grp := f / Blocks10DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a63[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a63[row][:], m.a65[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale64[:], m.shift64[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a63[row][:], m.a65[row][:], m.a62[row][:], dwt63, unsafe.Slice(&m.Params.Blocks10DwWeight[0][0][0][0], 1152), m.Params.Blocks10DwBias[:], m.scale64[:], m.shift64[:], 128)
 		}
 	}
 
@@ -3905,9 +3926,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
-		x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
-		xp := &m.xp75[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 		if !m.training {
 			for c := 0; c < Blocks12DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
@@ -3918,18 +3936,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-		xpf := unsafe.Slice(&xp[0][0][0], 6400)
-		s := &m.dws75
-		for f := 0; f < Blocks12DwFilters; f++ {
-			grp := f / Blocks12DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
-		}
 		if m.training {
+			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
+			xp := &m.xp75[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 6400)
+			s := &m.dws75
+			for f := 0; f < Blocks12DwFilters; f++ {
+				grp := f / Blocks12DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+			}
 			runtime.CopyPlanes32(m.a75[row][:], 9, 3, s[:], 13, 5, 256, 3, 3)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu32(m.a75[row][:], m.a77[row][:], 9, 3, s[:], 13, 5, 256, 3, 3, m.scale76[:], m.shift76[:])
+			runtime.DepthwiseScaleShiftRelu32(m.a75[row][:], m.a77[row][:], m.a74[row][:], dwt75, unsafe.Slice(&m.Params.Blocks12DwWeight[0][0][0][0], 2304), m.Params.Blocks12DwBias[:], m.scale76[:], m.shift76[:], 256)
 		}
 	}
 
@@ -5147,9 +5168,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
-			xp := &m.xp27[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			if !m.training {
 				for c := 0; c < Blocks4DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
@@ -5160,18 +5178,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
-			xpf := unsafe.Slice(&xp[0][0][0], 12544)
-			s := &m.dws27
-			for f := 0; f < Blocks4DwFilters; f++ {
-				grp := f / Blocks4DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
-			}
 			if m.training {
+				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
+				xp := &m.xp27[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+				taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+				xpf := unsafe.Slice(&xp[0][0][0], 12544)
+				s := &m.dws27
+				for f := 0; f < Blocks4DwFilters; f++ {
+					grp := f / Blocks4DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a27[row][:], 144, 12, s[:], 166, 14, 64, 12, 12)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a27[row][:], m.a29[row][:], 144, 12, s[:], 166, 14, 64, 12, 12, m.scale28[:], m.shift28[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a27[row][:], m.a29[row][:], m.a26[row][:], dwt27, unsafe.Slice(&m.Params.Blocks4DwWeight[0][0][0][0], 576), m.Params.Blocks4DwBias[:], m.scale28[:], m.shift28[:], 64)
 			}
 		}
 	}
@@ -5593,9 +5614,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
-			xp := &m.xp39[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			if !m.training {
 				for c := 0; c < Blocks6DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
@@ -5606,18 +5624,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-			xpf := unsafe.Slice(&xp[0][0][0], 8192)
-			s := &m.dws39
-			for f := 0; f < Blocks6DwFilters; f++ {
-				grp := f / Blocks6DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
-			}
 			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
+				xp := &m.xp39[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+				xpf := unsafe.Slice(&xp[0][0][0], 8192)
+				s := &m.dws39
+				for f := 0; f < Blocks6DwFilters; f++ {
+					grp := f / Blocks6DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a39[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a39[row][:], m.a41[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale40[:], m.shift40[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a39[row][:], m.a41[row][:], m.a38[row][:], dwt39, unsafe.Slice(&m.Params.Blocks6DwWeight[0][0][0][0], 1152), m.Params.Blocks6DwBias[:], m.scale40[:], m.shift40[:], 128)
 			}
 		}
 	}
@@ -5816,9 +5837,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
-			xp := &m.xp45[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			if !m.training {
 				for c := 0; c < Blocks7DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
@@ -5829,18 +5847,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-			xpf := unsafe.Slice(&xp[0][0][0], 8192)
-			s := &m.dws45
-			for f := 0; f < Blocks7DwFilters; f++ {
-				grp := f / Blocks7DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
-			}
 			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
+				xp := &m.xp45[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+				xpf := unsafe.Slice(&xp[0][0][0], 8192)
+				s := &m.dws45
+				for f := 0; f < Blocks7DwFilters; f++ {
+					grp := f / Blocks7DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a45[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a45[row][:], m.a47[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale46[:], m.shift46[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a45[row][:], m.a47[row][:], m.a44[row][:], dwt45, unsafe.Slice(&m.Params.Blocks7DwWeight[0][0][0][0], 1152), m.Params.Blocks7DwBias[:], m.scale46[:], m.shift46[:], 128)
 			}
 		}
 	}
@@ -6039,9 +6060,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
-			xp := &m.xp51[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			if !m.training {
 				for c := 0; c < Blocks8DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
@@ -6052,18 +6070,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-			xpf := unsafe.Slice(&xp[0][0][0], 8192)
-			s := &m.dws51
-			for f := 0; f < Blocks8DwFilters; f++ {
-				grp := f / Blocks8DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
-			}
 			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
+				xp := &m.xp51[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+				xpf := unsafe.Slice(&xp[0][0][0], 8192)
+				s := &m.dws51
+				for f := 0; f < Blocks8DwFilters; f++ {
+					grp := f / Blocks8DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a51[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a51[row][:], m.a53[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale52[:], m.shift52[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a51[row][:], m.a53[row][:], m.a50[row][:], dwt51, unsafe.Slice(&m.Params.Blocks8DwWeight[0][0][0][0], 1152), m.Params.Blocks8DwBias[:], m.scale52[:], m.shift52[:], 128)
 			}
 		}
 	}
@@ -6262,9 +6283,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
-			xp := &m.xp57[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			if !m.training {
 				for c := 0; c < Blocks9DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
@@ -6275,18 +6293,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-			xpf := unsafe.Slice(&xp[0][0][0], 8192)
-			s := &m.dws57
-			for f := 0; f < Blocks9DwFilters; f++ {
-				grp := f / Blocks9DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
-			}
 			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
+				xp := &m.xp57[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+				xpf := unsafe.Slice(&xp[0][0][0], 8192)
+				s := &m.dws57
+				for f := 0; f < Blocks9DwFilters; f++ {
+					grp := f / Blocks9DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a57[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a57[row][:], m.a59[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale58[:], m.shift58[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a57[row][:], m.a59[row][:], m.a56[row][:], dwt57, unsafe.Slice(&m.Params.Blocks9DwWeight[0][0][0][0], 1152), m.Params.Blocks9DwBias[:], m.scale58[:], m.shift58[:], 128)
 			}
 		}
 	}
@@ -6485,9 +6506,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
-			xp := &m.xp63[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			if !m.training {
 				for c := 0; c < Blocks10DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
@@ -6498,18 +6516,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
-			xpf := unsafe.Slice(&xp[0][0][0], 8192)
-			s := &m.dws63
-			for f := 0; f < Blocks10DwFilters; f++ {
-				grp := f / Blocks10DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
-			}
 			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
+				xp := &m.xp63[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+				xpf := unsafe.Slice(&xp[0][0][0], 8192)
+				s := &m.dws63
+				for f := 0; f < Blocks10DwFilters; f++ {
+					grp := f / Blocks10DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a63[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a63[row][:], m.a65[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale64[:], m.shift64[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a63[row][:], m.a65[row][:], m.a62[row][:], dwt63, unsafe.Slice(&m.Params.Blocks10DwWeight[0][0][0][0], 1152), m.Params.Blocks10DwBias[:], m.scale64[:], m.shift64[:], 128)
 			}
 		}
 	}
@@ -6931,9 +6952,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
-			xp := &m.xp75[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 			if !m.training {
 				for c := 0; c < Blocks12DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
@@ -6944,18 +6962,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-			xpf := unsafe.Slice(&xp[0][0][0], 6400)
-			s := &m.dws75
-			for f := 0; f < Blocks12DwFilters; f++ {
-				grp := f / Blocks12DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
-			}
 			if m.training {
+				x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
+				xp := &m.xp75[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
+				taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+				xpf := unsafe.Slice(&xp[0][0][0], 6400)
+				s := &m.dws75
+				for f := 0; f < Blocks12DwFilters; f++ {
+					grp := f / Blocks12DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+				}
 				runtime.CopyPlanes32(m.a75[row][:], 9, 3, s[:], 13, 5, 256, 3, 3)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu32(m.a75[row][:], m.a77[row][:], 9, 3, s[:], 13, 5, 256, 3, 3, m.scale76[:], m.shift76[:])
+				runtime.DepthwiseScaleShiftRelu32(m.a75[row][:], m.a77[row][:], m.a74[row][:], dwt75, unsafe.Slice(&m.Params.Blocks12DwWeight[0][0][0][0], 2304), m.Params.Blocks12DwBias[:], m.scale76[:], m.shift76[:], 256)
 			}
 		}
 	}
@@ -7492,6 +7513,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
+				xp := &m.xp75[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
+			}
 			xp := &m.xp75[row]
 			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 			dxp := &m.dxp75
@@ -7983,6 +8009,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
+				xp := &m.xp63[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp63[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp63
@@ -8226,6 +8257,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
+				xp := &m.xp57[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp57[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp57
@@ -8469,6 +8505,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
+				xp := &m.xp51[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp51[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp51
@@ -8712,6 +8753,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
+				xp := &m.xp45[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp45[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp45
@@ -8955,6 +9001,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
+				xp := &m.xp39[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp39[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp39
@@ -9446,6 +9497,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
+				xp := &m.xp27[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+			}
 			xp := &m.xp27[row]
 			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 			dxp := &m.dxp27
@@ -10826,6 +10882,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
+		if !m.training {
+			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
+			xp := &m.xp75[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
+		}
 		xp := &m.xp75[row]
 		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 		dxp := &m.dxp75
@@ -11165,6 +11226,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
+			xp := &m.xp63[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp63[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp63
@@ -11332,6 +11398,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
+			xp := &m.xp57[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp57[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp57
@@ -11499,6 +11570,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
+			xp := &m.xp51[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp51[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp51
@@ -11666,6 +11742,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
+			xp := &m.xp45[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp45[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp45
@@ -11833,6 +11914,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
+			xp := &m.xp39[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp39[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp39
@@ -12172,6 +12258,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
+		if !m.training {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
+			xp := &m.xp27[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+		}
 		xp := &m.xp27[row]
 		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 		dxp := &m.dxp27

@@ -186,6 +186,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   10,
 }}
 
+// dwt0 is block.0's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt0 = runtime.NewDepthwiseTaps(12, 12, 3, 3, 1, 1, 1)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 48
 
@@ -375,9 +378,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	{
-		x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
 		if !m.training {
 			for c := 0; c < Block1Channels; c++ {
 				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
@@ -388,18 +388,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale1[c], m.shift1[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
-		xpf := unsafe.Slice(&xp[0][0][0], 1568)
-		s := &m.dws0
-		for f := 0; f < Block0Filters; f++ {
-			grp := f / Block0GroupFilters
-			w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
-		}
 		if m.training {
+			x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			xpf := unsafe.Slice(&xp[0][0][0], 1568)
+			s := &m.dws0
+			for f := 0; f < Block0Filters; f++ {
+				grp := f / Block0GroupFilters
+				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
+			}
 			runtime.CopyPlanes64(m.a0[row][:], 144, 12, s[:], 166, 14, 8, 12, 12)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu64(m.a0[row][:], m.a2[row][:], 144, 12, s[:], 166, 14, 8, 12, 12, m.scale1[:], m.shift1[:])
+			runtime.DepthwiseScaleShiftRelu64(m.a0[row][:], m.a2[row][:], m.x[row][:], dwt0, unsafe.Slice(&m.Params.Block0Weight[0][0][0][0], 72), nil, m.scale1[:], m.shift1[:], 8)
 		}
 	}
 
@@ -587,9 +590,6 @@ func (m *Model) forwardBatch(nb int) {
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
 			if !m.training {
 				for c := 0; c < Block1Channels; c++ {
 					g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
@@ -600,18 +600,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale1[c], m.shift1[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
-			xpf := unsafe.Slice(&xp[0][0][0], 1568)
-			s := &m.dws0
-			for f := 0; f < Block0Filters; f++ {
-				grp := f / Block0GroupFilters
-				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
-			}
 			if m.training {
+				x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+				xp := &m.xp0[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+				taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+				xpf := unsafe.Slice(&xp[0][0][0], 1568)
+				s := &m.dws0
+				for f := 0; f < Block0Filters; f++ {
+					grp := f / Block0GroupFilters
+					w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+					runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
+				}
 				runtime.CopyPlanes64(m.a0[row][:], 144, 12, s[:], 166, 14, 8, 12, 12)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu64(m.a0[row][:], m.a2[row][:], 144, 12, s[:], 166, 14, 8, 12, 12, m.scale1[:], m.shift1[:])
+				runtime.DepthwiseScaleShiftRelu64(m.a0[row][:], m.a2[row][:], m.x[row][:], dwt0, unsafe.Slice(&m.Params.Block0Weight[0][0][0][0], 72), nil, m.scale1[:], m.shift1[:], 8)
 			}
 		}
 	}
@@ -1120,6 +1123,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
+				if !m.training {
+					x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+					xp := &m.xp0[row]
+					runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+				}
 				xp := &m.xp0[row]
 				dz := (*[8][12][12]float64)(unsafe.Pointer(&m.d2[row]))
 				dxp := &m.dxp0
@@ -1145,6 +1153,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
+				if !m.training {
+					x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+					xp := &m.xp0[row]
+					runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+				}
 				xp := &m.xp0[row]
 				dz := (*[8][12][12]float64)(unsafe.Pointer(&m.d2[row]))
 				taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
@@ -1339,6 +1352,11 @@ func (m *Model) backward(needDX bool) {
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	{
 		if needDX {
+			if !m.training {
+				x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+				xp := &m.xp0[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+			}
 			xp := &m.xp0[row]
 			dz := (*[8][12][12]float64)(unsafe.Pointer(&m.d2[row]))
 			dxp := &m.dxp0
@@ -1362,6 +1380,11 @@ func (m *Model) backward(needDX bool) {
 			dx := (*[8][12][12]float64)(unsafe.Pointer(&m.dx[row]))
 			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 1152), 144, 12, unsafe.Slice(&dxp[0][1][1], 1538), 196, 14, 8, 12, 12)
 		} else {
+			if !m.training {
+				x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
+				xp := &m.xp0[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
+			}
 			xp := &m.xp0[row]
 			dz := (*[8][12][12]float64)(unsafe.Pointer(&m.d2[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}

@@ -373,6 +373,12 @@ var Tensors = []runtime.Tensor{{
 	Size:   3,
 }}
 
+// dwt4 is ds.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt4 = runtime.NewDepthwiseTaps(7, 3, 3, 3, 1, 1, 1)
+
+// dwt10 is ds.1.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt10 = runtime.NewDepthwiseTaps(7, 3, 3, 3, 1, 1, 1)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 40
 
@@ -716,9 +722,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
-		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 		if !m.training {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
@@ -729,18 +732,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale5[c], m.shift5[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-		xpf := unsafe.Slice(&xp[0][0][0], 180)
-		s := &m.dws4
-		for f := 0; f < Ds0DwFilters; f++ {
-			grp := f / Ds0DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
-		}
 		if m.training {
+			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			s := &m.dws4
+			for f := 0; f < Ds0DwFilters; f++ {
+				grp := f / Ds0DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+			}
 			runtime.CopyPlanes64(m.a4[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu64(m.a4[row][:], m.a6[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale5[:], m.shift5[:])
+			runtime.DepthwiseScaleShiftRelu64(m.a4[row][:], m.a6[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Ds0DwWeight[0][0][0][0], 36), m.Params.Ds0DwBias[:], m.scale5[:], m.shift5[:], 4)
 		}
 	}
 
@@ -849,9 +855,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
-		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
-		xp := &m.xp10[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 		if !m.training {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
@@ -862,18 +865,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale11[c], m.shift11[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-		xpf := unsafe.Slice(&xp[0][0][0], 180)
-		s := &m.dws10
-		for f := 0; f < Ds1DwFilters; f++ {
-			grp := f / Ds1DwGroupFilters
-			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
-		}
 		if m.training {
+			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
+			xp := &m.xp10[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			s := &m.dws10
+			for f := 0; f < Ds1DwFilters; f++ {
+				grp := f / Ds1DwGroupFilters
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+			}
 			runtime.CopyPlanes64(m.a10[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu64(m.a10[row][:], m.a12[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale11[:], m.shift11[:])
+			runtime.DepthwiseScaleShiftRelu64(m.a10[row][:], m.a12[row][:], m.a9[row][:], dwt10, unsafe.Slice(&m.Params.Ds1DwWeight[0][0][0][0], 36), m.Params.Ds1DwBias[:], m.scale11[:], m.shift11[:], 4)
 		}
 	}
 
@@ -1229,9 +1235,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
-			xp := &m.xp4[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 			if !m.training {
 				for c := 0; c < Ds0DwBnChannels; c++ {
 					g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
@@ -1242,18 +1245,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale5[c], m.shift5[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-			xpf := unsafe.Slice(&xp[0][0][0], 180)
-			s := &m.dws4
-			for f := 0; f < Ds0DwFilters; f++ {
-				grp := f / Ds0DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
-			}
 			if m.training {
+				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+				taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+				xpf := unsafe.Slice(&xp[0][0][0], 180)
+				s := &m.dws4
+				for f := 0; f < Ds0DwFilters; f++ {
+					grp := f / Ds0DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+				}
 				runtime.CopyPlanes64(m.a4[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu64(m.a4[row][:], m.a6[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale5[:], m.shift5[:])
+				runtime.DepthwiseScaleShiftRelu64(m.a4[row][:], m.a6[row][:], m.a3[row][:], dwt4, unsafe.Slice(&m.Params.Ds0DwWeight[0][0][0][0], 36), m.Params.Ds0DwBias[:], m.scale5[:], m.shift5[:], 4)
 			}
 		}
 	}
@@ -1452,9 +1458,6 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
-			xp := &m.xp10[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 			if !m.training {
 				for c := 0; c < Ds1DwBnChannels; c++ {
 					g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
@@ -1465,18 +1468,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale11[c], m.shift11[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-			xpf := unsafe.Slice(&xp[0][0][0], 180)
-			s := &m.dws10
-			for f := 0; f < Ds1DwFilters; f++ {
-				grp := f / Ds1DwGroupFilters
-				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
-			}
 			if m.training {
+				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
+				xp := &m.xp10[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+				taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+				xpf := unsafe.Slice(&xp[0][0][0], 180)
+				s := &m.dws10
+				for f := 0; f < Ds1DwFilters; f++ {
+					grp := f / Ds1DwGroupFilters
+					w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+				}
 				runtime.CopyPlanes64(m.a10[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu64(m.a10[row][:], m.a12[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale11[:], m.shift11[:])
+				runtime.DepthwiseScaleShiftRelu64(m.a10[row][:], m.a12[row][:], m.a9[row][:], dwt10, unsafe.Slice(&m.Params.Ds1DwWeight[0][0][0][0], 36), m.Params.Ds1DwBias[:], m.scale11[:], m.shift11[:], 4)
 			}
 		}
 	}
@@ -2037,6 +2043,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
+				xp := &m.xp10[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+			}
 			xp := &m.xp10[row]
 			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp10
@@ -2280,6 +2291,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
+				xp := &m.xp4[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+			}
 			xp := &m.xp4[row]
 			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp4
@@ -2728,6 +2744,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
+		if !m.training {
+			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
+			xp := &m.xp10[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+		}
 		xp := &m.xp10[row]
 		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp10
@@ -2895,6 +2916,11 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
+		if !m.training {
+			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
+		}
 		xp := &m.xp4[row]
 		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp4

@@ -591,6 +591,12 @@ var Tensors = []runtime.Tensor{{
 	Size:   2,
 }}
 
+// dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt3 = runtime.NewDepthwiseTaps(8, 8, 3, 3, 1, 1, 1)
+
+// dwt15 is blocks.2.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt15 = runtime.NewDepthwiseTaps(4, 4, 3, 3, 1, 1, 1)
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 88
 
@@ -993,9 +999,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
-		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
-		xp := &m.xp3[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 		if !m.training {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
@@ -1006,18 +1009,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale4[c], m.shift4[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
-		xpf := unsafe.Slice(&xp[0][0][0], 200)
-		s := &m.dws3
-		for f := 0; f < Blocks0DwFilters; f++ {
-			grp := f / Blocks0DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
-		}
 		if m.training {
+			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
+			xp := &m.xp3[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
+			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+			xpf := unsafe.Slice(&xp[0][0][0], 200)
+			s := &m.dws3
+			for f := 0; f < Blocks0DwFilters; f++ {
+				grp := f / Blocks0DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+			}
 			runtime.CopyPlanes64(m.a3[row][:], 64, 8, s[:], 78, 10, 2, 8, 8)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu64(m.a3[row][:], m.a5[row][:], 64, 8, s[:], 78, 10, 2, 8, 8, m.scale4[:], m.shift4[:])
+			runtime.DepthwiseScaleShiftRelu64(m.a3[row][:], m.a5[row][:], m.a2[row][:], dwt3, unsafe.Slice(&m.Params.Blocks0DwWeight[0][0][0][0], 18), m.Params.Blocks0DwBias[:], m.scale4[:], m.shift4[:], 2)
 		}
 	}
 
@@ -1259,9 +1265,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
-		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
-		xp := &m.xp15[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		if !m.training {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
@@ -1272,18 +1275,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale16[c], m.shift16[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
-		xpf := unsafe.Slice(&xp[0][0][0], 216)
-		s := &m.dws15
-		for f := 0; f < Blocks2DwFilters; f++ {
-			grp := f / Blocks2DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
-		}
 		if m.training {
+			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
+			xp := &m.xp15[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+			xpf := unsafe.Slice(&xp[0][0][0], 216)
+			s := &m.dws15
+			for f := 0; f < Blocks2DwFilters; f++ {
+				grp := f / Blocks2DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+			}
 			runtime.CopyPlanes64(m.a15[row][:], 16, 4, s[:], 22, 6, 6, 4, 4)
 		} else {
-			runtime.CopyPlanesScaleShiftRelu64(m.a15[row][:], m.a17[row][:], 16, 4, s[:], 22, 6, 6, 4, 4, m.scale16[:], m.shift16[:])
+			runtime.DepthwiseScaleShiftRelu64(m.a15[row][:], m.a17[row][:], m.a14[row][:], dwt15, unsafe.Slice(&m.Params.Blocks2DwWeight[0][0][0][0], 54), m.Params.Blocks2DwBias[:], m.scale16[:], m.shift16[:], 6)
 		}
 	}
 
@@ -1741,9 +1747,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
-			xp := &m.xp3[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 			if !m.training {
 				for c := 0; c < Blocks0DwBnChannels; c++ {
 					g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
@@ -1754,18 +1757,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale4[c], m.shift4[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
-			xpf := unsafe.Slice(&xp[0][0][0], 200)
-			s := &m.dws3
-			for f := 0; f < Blocks0DwFilters; f++ {
-				grp := f / Blocks0DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
-			}
 			if m.training {
+				x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
+				xp := &m.xp3[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
+				taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+				xpf := unsafe.Slice(&xp[0][0][0], 200)
+				s := &m.dws3
+				for f := 0; f < Blocks0DwFilters; f++ {
+					grp := f / Blocks0DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+				}
 				runtime.CopyPlanes64(m.a3[row][:], 64, 8, s[:], 78, 10, 2, 8, 8)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu64(m.a3[row][:], m.a5[row][:], 64, 8, s[:], 78, 10, 2, 8, 8, m.scale4[:], m.shift4[:])
+				runtime.DepthwiseScaleShiftRelu64(m.a3[row][:], m.a5[row][:], m.a2[row][:], dwt3, unsafe.Slice(&m.Params.Blocks0DwWeight[0][0][0][0], 18), m.Params.Blocks0DwBias[:], m.scale4[:], m.shift4[:], 2)
 			}
 		}
 	}
@@ -2187,9 +2193,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
-			xp := &m.xp15[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			if !m.training {
 				for c := 0; c < Blocks2DwBnChannels; c++ {
 					g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
@@ -2200,18 +2203,21 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale16[c], m.shift16[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
-			xpf := unsafe.Slice(&xp[0][0][0], 216)
-			s := &m.dws15
-			for f := 0; f < Blocks2DwFilters; f++ {
-				grp := f / Blocks2DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
-			}
 			if m.training {
+				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
+				xp := &m.xp15[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+				taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+				xpf := unsafe.Slice(&xp[0][0][0], 216)
+				s := &m.dws15
+				for f := 0; f < Blocks2DwFilters; f++ {
+					grp := f / Blocks2DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+					runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+				}
 				runtime.CopyPlanes64(m.a15[row][:], 16, 4, s[:], 22, 6, 6, 4, 4)
 			} else {
-				runtime.CopyPlanesScaleShiftRelu64(m.a15[row][:], m.a17[row][:], 16, 4, s[:], 22, 6, 6, 4, 4, m.scale16[:], m.shift16[:])
+				runtime.DepthwiseScaleShiftRelu64(m.a15[row][:], m.a17[row][:], m.a14[row][:], dwt15, unsafe.Slice(&m.Params.Blocks2DwWeight[0][0][0][0], 54), m.Params.Blocks2DwBias[:], m.scale16[:], m.shift16[:], 6)
 			}
 		}
 	}
@@ -3219,6 +3225,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
+				xp := &m.xp15[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+			}
 			xp := &m.xp15[row]
 			dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
@@ -3710,6 +3721,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
+				xp := &m.xp3[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
+			}
 			xp := &m.xp3[row]
 			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 			dxp := &m.dxp3
@@ -4306,6 +4322,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
+		if !m.training {
+			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
+			xp := &m.xp15[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+		}
 		xp := &m.xp15[row]
 		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
@@ -4645,6 +4666,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
+		if !m.training {
+			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
+			xp := &m.xp3[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
+		}
 		xp := &m.xp3[row]
 		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 		dxp := &m.dxp3

@@ -1,0 +1,99 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Depthwise convolutions in inference mode straight from the unpadded input
+// (runtime.Depthwise32 and its batchnorm forms, runtime/depthwise.go).
+//
+// A depthwise convolution (one input channel per filter) at stride 1,
+// dilation 1, whose output rows are as wide as its input rows (left + right
+// padding = KW-1) and narrower than rowsMinOW (the flat planes, not rows:
+// see flatPlane) runs in inference mode as one call for the layer: the
+// kernel adds each shifted input vector under a lane mask where the padded
+// copy had zeros, so neither the copy into the padded planes, nor the sums
+// over the padding columns, nor their crop are done; a batchnorm after it
+// (convBN) is applied in the same store:
+//
+//	var dwt4 = runtime.NewDepthwiseTaps(H, W, KH, KW, PT, PB, PL)    (package level)
+//	if m.training {
+//		the flat planes (padded copy, ShiftSum per filter, crop)
+//	} else {
+//		runtime.DepthwiseScaleShiftRelu32(z, y, x, dwt4, w, bias, m.scale5[:], m.shift5[:], F)
+//	}
+//
+// Wider rows keep ShiftSumRows (runtime BenchmarkDepthwise, AMD EPYC Zen 5,
+// against the flat planes' copy, sums and crop: 64×25×5 planes, 64×12×12
+// and 256×3×3 faster, 32×24×24 even, 8×48×48 slower than ShiftSumRows).
+// The training branch stays as it was: its backward pass reads the padded
+// copy, which Backward after an inference-mode Forward now makes itself
+// (dwMaskedPad). Inference-only packages have no padded copy at all.
+//
+// The sums are the flat planes' bit for bit on finite values (the taps in
+// the same order; runtime.DepthwiseTaps skips a tap off the plane where
+// the flat planes add w·0).
+
+// dwMasked reports whether a convolution runs as runtime.Depthwise in
+// inference mode (see above).
+func dwMasked(g convGeom) bool {
+	return !convGEMM(g) && g.f == g.groups && g.cg == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+		g.wo == g.w && !newFlatPlaneGeom(g).rows()
+}
+
+// newFlatPlaneGeom is g's flatPlane without the batchnorm fusion.
+func newFlatPlaneGeom(g convGeom) flatPlane { return flatPlane{convGeom: g} }
+
+// dwTapsName is the package variable of a dwMasked convolution's taps.
+func dwTapsName(n *node) string { return fmt.Sprintf("dwt%d", n.Index) }
+
+// dwTapsVars declares the taps of every dwMasked convolution:
+//
+//	var dwt4 = runtime.NewDepthwiseTaps(H, W, KH, KW, PT, PB, PL)
+func dwTapsVars(f *jen.File, p *plan) {
+	convVars(f, p, dwMasked, dwTapsName, "taps over its unpadded input planes (runtime.Depthwise, inference mode)", func(g convGeom) jen.Code {
+		return jen.Qual(rtPath, "NewDepthwiseTaps").Call(jen.Lit(g.h), jen.Lit(g.w), jen.Lit(g.kh), jen.Lit(g.kw), jen.Lit(g.pt), jen.Lit(g.pb), jen.Lit(g.pl))
+	})
+}
+
+// dwMaskedForward is the inference-mode call of a dwMasked convolution
+// writing z into dst, and with a fused batchnorm its output (the ReLU's)
+// too; the batchnorm's scale and shift are prepared before (convBNPrep).
+func dwMaskedForward(p *plan, n *node, g convGeom, dst string) []jen.Code {
+	w, b, _, _, _ := convNames(n)
+	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+	first := pf(w).Index(jen.Lit(0)).Index(jen.Lit(0)).Index(jen.Lit(0))
+	if !g.oneD {
+		first = first.Index(jen.Lit(0))
+	}
+	weights := jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(first), jen.Lit(g.f*g.kh*g.kw))
+	bias := jen.Nil()
+	if n.Bias {
+		bias = all(pf(b))
+	}
+	x, z := all(p.buf(n.in)), all(p.buf(dst))
+	f := p.convBN[n]
+	if f == nil || f.conv != n {
+		return []jen.Code{p.kernel("Depthwise").Call(z, x, jen.Id(dwTapsName(n)), weights, bias, jen.Lit(g.f))}
+	}
+	scale, shift, _ := bnAffineNames(f.bn)
+	name := "DepthwiseScaleShift"
+	if f.relu != nil {
+		name += "Relu"
+	}
+	return []jen.Code{p.kernel(name).Call(z, all(p.buf(f.dst())), x, jen.Id(dwTapsName(n)), weights, bias, all(mf(scale)), all(mf(shift)), jen.Lit(g.f))}
+}
+
+// dwMaskedPad is the start of a dwMasked convolution's backward pass in a
+// training package: after an inference-mode forward pass the padded copy
+// of the input, which the weight gradient reads, is made here.
+//
+//	if !m.training { the input copied into the interior of m.xpN (convInputView) }
+func dwMaskedPad(p *plan, n *node, g convGeom) []jen.Code {
+	if !dwMasked(g) || p.inference || !g.padded {
+		return nil
+	}
+	return []jen.Code{jen.If(jen.Op("!").Id("m").Dot("training")).Block(convInputView(p, n, g, true)...)}
+}

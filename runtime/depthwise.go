@@ -1,0 +1,154 @@
+package runtime
+
+import "fmt"
+
+// Depthwise convolutions at stride 1 whose output rows are as wide as their
+// input rows (left + right padding = KW-1, e.g. padding: same), straight from
+// the unpadded input planes: output i = oh·W + ow of a plane reads input
+// i + offs[t] at tap t = kh·KW + kw, offs[t] = (kh-PT)·W + (kw-PL),
+// wherever that input is inside the plane (row oh+kh-PT in [0, H), column
+// ow+kw-PL in [0, W)); the padding contributes nothing. A table of lane
+// masks, one per tap and vector of 16 outputs, says which: the vector
+// kernels add each shifted input vector under its mask (AVX-512: merge-
+// masked FMAs from memory, the lanes off the plane neither read nor added)
+// instead of reading a zero-padded copy, so no padded copy of the input is
+// made and no sums over padding columns are computed and cropped
+// (gen/dwconv.go's flat planes):
+//
+//	s = bias; for t { if inside: s += w[t]·x[i + offs[t]] }
+//
+// the taps in weight order, as the flat planes' ShiftSum adds them (the
+// vector kernels round each product into the sum, FMA, as ShiftSum32 does;
+// the generic one does not, as its ShiftSum does not). The flat planes add
+// w·0 where this skips a tap: the same sums but for a -0 bias with no tap
+// inside, or a non-finite weight times a padding zero.
+
+// DepthwiseTaps is the geometry of one such convolution: the tap offsets
+// and lane masks. Build it once (NewDepthwiseTaps) and pass it to every
+// call; it is read-only and may be shared between goroutines.
+type DepthwiseTaps struct {
+	in, n, nv int
+	offs      []int32
+	// masks[t*nv+v] has bit j set when output 16v+j (< n) reads an input
+	// of its plane at tap t.
+	masks []uint16
+}
+
+// NewDepthwiseTaps returns the taps of a KH×KW depthwise convolution at
+// stride 1 over H×W input planes padded PT rows above, PB below and PL
+// columns left (KW-1-PL right, so that the output rows are W wide): output
+// planes of (H+PT+PB-KH+1)×W. It panics on a geometry outside that (a
+// generated package passes constants).
+func NewDepthwiseTaps(h, w, kh, kw, pt, pb, pl int) *DepthwiseTaps {
+	oh := h + pt + pb - kh + 1
+	if h < 1 || w < 1 || kh < 1 || kw < 1 || pt < 0 || pb < 0 || pl < 0 || pl > kw-1 || oh < 1 {
+		panic(fmt.Sprintf("runtime.NewDepthwiseTaps: bad geometry h=%d w=%d kh=%d kw=%d pt=%d pb=%d pl=%d", h, w, kh, kw, pt, pb, pl))
+	}
+	d := &DepthwiseTaps{in: h * w, n: oh * w, nv: (oh*w + 15) / 16}
+	d.offs = make([]int32, kh*kw)
+	d.masks = make([]uint16, kh*kw*d.nv)
+	for ky := range kh {
+		for kx := range kw {
+			t := ky*kw + kx
+			d.offs[t] = int32((ky-pt)*w + kx - pl)
+			for i := range d.n {
+				r, c := i/w+ky-pt, i%w+kx-pl
+				if r >= 0 && r < h && c >= 0 && c < w {
+					d.masks[t*d.nv+i/16] |= 1 << (i % 16)
+				}
+			}
+		}
+	}
+	return d
+}
+
+// Taps is the number of taps (KH·KW), the weights per plane.
+func (d *DepthwiseTaps) Taps() int { return len(d.offs) }
+
+// Depthwise64 sets z[p*n+i] to bias[p] plus the taps' w·x inside plane p
+// (see DepthwiseTaps), for p < planes and i < n, with n the output and in
+// the input plane size of d; bias may be nil (zero).
+func Depthwise64(z, x []float64, d *DepthwiseTaps, w, bias []float64, planes int) {
+	scalarDepthwise(z, nil, x, d, w, bias, nil, nil, planes, false)
+}
+
+// DepthwiseScaleShift64 is Depthwise64 with an inference-mode batchnorm:
+// it also sets y[p*n+i] = z[p*n+i]·scale[p] + shift[p], the product rounded
+// first (as CopyPlanesScaleShift64); z may be nil.
+func DepthwiseScaleShift64(z, y, x []float64, d *DepthwiseTaps, w, bias, scale, shift []float64, planes int) {
+	scalarDepthwise(z, y, x, d, w, bias, scale, shift, planes, false)
+}
+
+// DepthwiseScaleShiftRelu64 is DepthwiseScaleShift64 with a ReLU on y (each
+// value kept where > 0 or NaN, else +0).
+func DepthwiseScaleShiftRelu64(z, y, x []float64, d *DepthwiseTaps, w, bias, scale, shift []float64, planes int) {
+	scalarDepthwise(z, y, x, d, w, bias, scale, shift, planes, true)
+}
+
+// checkDepthwise panics unless every operand is long enough for planes
+// planes of d (z or y may be nil, not both; scale and shift are read only
+// with y).
+func checkDepthwise(nz int, zNil bool, ny int, yNil bool, nx int, d *DepthwiseTaps, nw, nbias int, biasNil bool, nscale, nshift, planes int) {
+	const kernel = "Depthwise"
+	if d == nil {
+		panic("runtime.Depthwise: nil DepthwiseTaps")
+	}
+	if zNil && yNil {
+		panic("runtime.Depthwise: z and y are both nil")
+	}
+	if planes <= 0 {
+		return
+	}
+	if need := planes * d.n; !zNil && nz < need {
+		simdShort(kernel, "z", nz, need)
+	}
+	if need := planes * d.n; !yNil && ny < need {
+		simdShort(kernel, "y", ny, need)
+	}
+	if need := planes * d.in; nx < need {
+		simdShort(kernel, "x", nx, need)
+	}
+	if need := planes * len(d.offs); nw < need {
+		simdShort(kernel, "w", nw, need)
+	}
+	if !biasNil && nbias < planes {
+		simdShort(kernel, "bias", nbias, planes)
+	}
+	if !yNil && nscale < planes {
+		simdShort(kernel, "scale", nscale, planes)
+	}
+	if !yNil && nshift < planes {
+		simdShort(kernel, "shift", nshift, planes)
+	}
+}
+
+func scalarDepthwise[T simdFloat](z, y, x []T, d *DepthwiseTaps, w, bias, scale, shift []T, planes int, relu bool) {
+	checkDepthwise(len(z), z == nil, len(y), y == nil, len(x), d, len(w), len(bias), bias == nil, len(scale), len(shift), planes)
+	taps := len(d.offs)
+	for p := range planes {
+		xp, wp := x[p*d.in:(p+1)*d.in], w[p*taps:(p+1)*taps]
+		var b T
+		if bias != nil {
+			b = bias[p]
+		}
+		for i := range d.n {
+			s := b
+			for t, off := range d.offs {
+				if d.masks[t*d.nv+i/16]>>(i%16)&1 != 0 {
+					s += wp[t] * xp[i+int(off)]
+				}
+			}
+			if z != nil {
+				z[p*d.n+i] = s
+			}
+			if y != nil {
+				// the product rounded before the shift is added (no FMA)
+				v := T(s*scale[p]) + shift[p]
+				if relu && v <= 0 {
+					v = 0
+				}
+				y[p*d.n+i] = v
+			}
+		}
+	}
+}
