@@ -11,8 +11,7 @@ import (
 //
 // A depthwise convolution (one input channel per filter) at stride 1,
 // dilation 1, whose output rows are as wide as its input rows (left + right
-// padding = KW-1) and narrower than rowsMinOW (the flat planes, not rows:
-// see flatPlane) runs in inference mode as one call for the layer: the
+// padding = KW-1) runs in inference mode as one call for the layer: the
 // kernel adds each shifted input vector under a lane mask where the padded
 // copy had zeros, so neither the copy into the padded planes, nor the sums
 // over the padding columns, nor their crop are done; a batchnorm after it
@@ -20,14 +19,16 @@ import (
 //
 //	var dwt4 = runtime.NewDepthwiseTaps(H, W, KH, KW, PT, PB, PL)    (package level)
 //	if m.training {
-//		the flat planes (padded copy, ShiftSum per filter, crop)
+//		the flat planes (padded copy, ShiftSum or ShiftSumRows per filter, crop)
 //	} else {
 //		runtime.DepthwiseScaleShiftRelu32(z, y, x, dwt4, w, bias, m.scale5[:], m.shift5[:], F)
 //	}
 //
-// Wider rows keep ShiftSumRows (runtime BenchmarkDepthwise, AMD EPYC Zen 5,
-// against the flat planes' copy, sums and crop: 64×25×5 planes, 64×12×12
-// and 256×3×3 faster, 32×24×24 even, 8×48×48 slower than ShiftSumRows).
+// Measured (AMD EPYC Zen 5, one core): runtime BenchmarkDepthwise against
+// the flat planes' copy, sums and crop, 64×25×5 planes, 64×12×12, 128×6×6
+// and 256×3×3 1.4–3× faster, 32×24×24 and 8×48×48 even; vww_mobilenet's
+// Forward with its 48×48 and 24×24 layers here too (instead of
+// ShiftSumRows) 0.97× the time, medians of 10 alternating runs.
 // The training branch stays as it was: its backward pass reads the padded
 // copy, which Backward after an inference-mode Forward now makes itself
 // (dwMaskedPad). Inference-only packages have no padded copy at all.
@@ -40,11 +41,8 @@ import (
 // inference mode (see above).
 func dwMasked(g convGeom) bool {
 	return !convGEMM(g) && g.f == g.groups && g.cg == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-		g.wo == g.w && !newFlatPlaneGeom(g).rows()
+		g.wo == g.w
 }
-
-// newFlatPlaneGeom is g's flatPlane without the batchnorm fusion.
-func newFlatPlaneGeom(g convGeom) flatPlane { return flatPlane{convGeom: g} }
 
 // dwTapsName is the package variable of a dwMasked convolution's taps.
 func dwTapsName(n *node) string { return fmt.Sprintf("dwt%d", n.Index) }

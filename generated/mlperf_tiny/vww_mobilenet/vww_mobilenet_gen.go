@@ -1572,6 +1572,12 @@ var Tensors = []runtime.Tensor{{
 	Size:   2,
 }}
 
+// dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt3 = runtime.NewDepthwiseTaps(48, 48, 3, 3, 1, 1, 1)
+
+// dwt15 is blocks.2.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt15 = runtime.NewDepthwiseTaps(24, 24, 3, 3, 1, 1, 1)
+
 // dwt27 is blocks.4.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt27 = runtime.NewDepthwiseTaps(12, 12, 3, 3, 1, 1, 1)
 
@@ -2326,12 +2332,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
-		x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
-		xp := &m.xp3[row]
-		for c := range x {
-			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
-		}
-		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 		if !m.training {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
@@ -2342,15 +2342,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
-		xpf := unsafe.Slice(&xp[0][0][0], 20000)
-		for f := 0; f < Blocks0DwFilters; f++ {
-			grp := f / Blocks0DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a5[row][:], 2304, 2304, m.a3[row][:], 2304, 2304, 8, 1, 2304, m.scale4[:], m.shift4[:])
+		if m.training {
+			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
+			xp := &m.xp3[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+			}
+			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
+			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
+			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			for f := 0; f < Blocks0DwFilters; f++ {
+				grp := f / Blocks0DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
+			}
+		} else {
+			runtime.DepthwiseScaleShiftRelu32(m.a3[row][:], m.a5[row][:], m.a2[row][:], dwt3, unsafe.Slice(&m.Params.Blocks0DwWeight[0][0][0][0], 72), m.Params.Blocks0DwBias[:], m.scale4[:], m.shift4[:], 8)
 		}
 	}
 
@@ -2594,12 +2601,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
-		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
-		xp := &m.xp15[row]
-		for c := range x {
-			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
-		}
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 		if !m.training {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
@@ -2610,15 +2611,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
-		xpf := unsafe.Slice(&xp[0][0][0], 21632)
-		for f := 0; f < Blocks2DwFilters; f++ {
-			grp := f / Blocks2DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a17[row][:], 576, 576, m.a15[row][:], 576, 576, 32, 1, 576, m.scale16[:], m.shift16[:])
+		if m.training {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
+			xp := &m.xp15[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+			}
+			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
+			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
+			xpf := unsafe.Slice(&xp[0][0][0], 21632)
+			for f := 0; f < Blocks2DwFilters; f++ {
+				grp := f / Blocks2DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
+			}
+		} else {
+			runtime.DepthwiseScaleShiftRelu32(m.a15[row][:], m.a17[row][:], m.a14[row][:], dwt15, unsafe.Slice(&m.Params.Blocks2DwWeight[0][0][0][0], 288), m.Params.Blocks2DwBias[:], m.scale16[:], m.shift16[:], 32)
 		}
 	}
 
@@ -4272,12 +4280,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
-			xp := &m.xp3[row]
-			for c := range x {
-				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
-			}
-			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 			if !m.training {
 				for c := 0; c < Blocks0DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
@@ -4288,15 +4290,22 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
-			xpf := unsafe.Slice(&xp[0][0][0], 20000)
-			for f := 0; f < Blocks0DwFilters; f++ {
-				grp := f / Blocks0DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a5[row][:], 2304, 2304, m.a3[row][:], 2304, 2304, 8, 1, 2304, m.scale4[:], m.shift4[:])
+			if m.training {
+				x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
+				xp := &m.xp3[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+				}
+				z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
+				taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
+				xpf := unsafe.Slice(&xp[0][0][0], 20000)
+				for f := 0; f < Blocks0DwFilters; f++ {
+					grp := f / Blocks0DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
+				}
+			} else {
+				runtime.DepthwiseScaleShiftRelu32(m.a3[row][:], m.a5[row][:], m.a2[row][:], dwt3, unsafe.Slice(&m.Params.Blocks0DwWeight[0][0][0][0], 72), m.Params.Blocks0DwBias[:], m.scale4[:], m.shift4[:], 8)
 			}
 		}
 	}
@@ -4720,12 +4729,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
-			xp := &m.xp15[row]
-			for c := range x {
-				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
-			}
-			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 			if !m.training {
 				for c := 0; c < Blocks2DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
@@ -4736,15 +4739,22 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
-			xpf := unsafe.Slice(&xp[0][0][0], 21632)
-			for f := 0; f < Blocks2DwFilters; f++ {
-				grp := f / Blocks2DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a17[row][:], 576, 576, m.a15[row][:], 576, 576, 32, 1, 576, m.scale16[:], m.shift16[:])
+			if m.training {
+				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
+				xp := &m.xp15[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+				}
+				z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
+				taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
+				xpf := unsafe.Slice(&xp[0][0][0], 21632)
+				for f := 0; f < Blocks2DwFilters; f++ {
+					grp := f / Blocks2DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
+				}
+			} else {
+				runtime.DepthwiseScaleShiftRelu32(m.a15[row][:], m.a17[row][:], m.a14[row][:], dwt15, unsafe.Slice(&m.Params.Blocks2DwWeight[0][0][0][0], 288), m.Params.Blocks2DwBias[:], m.scale16[:], m.shift16[:], 32)
 			}
 		}
 	}
@@ -9995,6 +10005,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
+				xp := &m.xp15[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+				}
+			}
 			xp := &m.xp15[row]
 			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
@@ -10490,6 +10507,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
+				xp := &m.xp3[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+				}
+			}
 			xp := &m.xp3[row]
 			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 			dxp := &m.dxp3
@@ -12604,6 +12628,13 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
+		if !m.training {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
+			xp := &m.xp15[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+			}
+		}
 		xp := &m.xp15[row]
 		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
@@ -12947,6 +12978,13 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
+		if !m.training {
+			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
+			xp := &m.xp3[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+			}
+		}
 		xp := &m.xp3[row]
 		dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 		dxp := &m.dxp3
