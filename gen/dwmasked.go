@@ -40,8 +40,29 @@ import (
 // dwMasked reports whether a convolution runs as runtime.Depthwise in
 // inference mode (see above).
 func dwMasked(g convGeom) bool {
-	return !convGEMM(g) && g.f == g.groups && g.cg == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-		g.wo == g.w
+	if convGEMM(g) || g.f != g.groups || g.cg != 1 || g.dh != 1 || g.dw != 1 {
+		return false
+	}
+	return g.sh == 1 && g.sw == 1 && g.wo == g.w || dwStride2(g)
+}
+
+// dwStride2 reports whether a depthwise convolution runs at stride 2 over
+// the input's four phase planes (runtime.Phases32, NewDepthwiseTaps2): even
+// H and W, an (H/2)×(W/2) output, padding above and left within the kernel.
+func dwStride2(g convGeom) bool {
+	return g.sh == 2 && g.sw == 2 && g.h%2 == 0 && g.w%2 == 0 && g.h >= 2 && g.w >= 2 && g.ho == g.h/2 && g.wo == g.w/2 &&
+		g.pt <= g.kh-1 && g.pl <= g.kw-1
+}
+
+// dwPhasesName is the scratch of a stride-2 dwMasked convolution's phase planes.
+func dwPhasesName(n *node) string { return fmt.Sprintf("dwph%d", n.Index) }
+
+// dwMaskedFields: the phase planes' scratch of a stride-2 dwMasked convolution.
+func dwMaskedFields(n *node, g convGeom) []field {
+	if !dwMasked(g) || !dwStride2(g) {
+		return nil
+	}
+	return []field{{name: dwPhasesName(n), size: g.c * g.h * g.w, doc: "the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)", scratch: true}}
 }
 
 // dwTapsName is the package variable of a dwMasked convolution's taps.
@@ -52,6 +73,9 @@ func dwTapsName(n *node) string { return fmt.Sprintf("dwt%d", n.Index) }
 //	var dwt4 = runtime.NewDepthwiseTaps(H, W, KH, KW, PT, PB, PL)
 func dwTapsVars(f *jen.File, p *plan) {
 	convVars(f, p, dwMasked, dwTapsName, "taps over its unpadded input planes (runtime.Depthwise, inference mode)", func(g convGeom) jen.Code {
+		if dwStride2(g) {
+			return jen.Qual(rtPath, "NewDepthwiseTaps2").Call(jen.Lit(g.c), jen.Lit(g.h), jen.Lit(g.w), jen.Lit(g.kh), jen.Lit(g.kw), jen.Lit(g.pt), jen.Lit(g.pl))
+		}
 		return jen.Qual(rtPath, "NewDepthwiseTaps").Call(jen.Lit(g.h), jen.Lit(g.w), jen.Lit(g.kh), jen.Lit(g.kw), jen.Lit(g.pt), jen.Lit(g.pb), jen.Lit(g.pl))
 	})
 }
@@ -72,16 +96,22 @@ func dwMaskedForward(p *plan, n *node, g convGeom, dst string) []jen.Code {
 		bias = all(pf(b))
 	}
 	x, z := all(p.buf(n.in)), all(p.buf(dst))
+	var code []jen.Code
+	if dwStride2(g) {
+		ph := all(mf(dwPhasesName(n)))
+		code = append(code, p.kernel("Phases").Call(ph, x, jen.Lit(g.c), jen.Lit(g.h), jen.Lit(g.w)))
+		x = ph.Clone()
+	}
 	f := p.convBN[n]
 	if f == nil || f.conv != n {
-		return []jen.Code{p.kernel("Depthwise").Call(z, x, jen.Id(dwTapsName(n)), weights, bias, jen.Lit(g.f))}
+		return append(code, p.kernel("Depthwise").Call(z, x, jen.Id(dwTapsName(n)), weights, bias, jen.Lit(g.f)))
 	}
 	scale, shift, _ := bnAffineNames(f.bn)
 	name := "DepthwiseScaleShift"
 	if f.relu != nil {
 		name += "Relu"
 	}
-	return []jen.Code{p.kernel(name).Call(z, all(p.buf(f.dst())), x, jen.Id(dwTapsName(n)), weights, bias, all(mf(scale)), all(mf(shift)), jen.Lit(g.f))}
+	return append(code, p.kernel(name).Call(z, all(p.buf(f.dst())), x, jen.Id(dwTapsName(n)), weights, bias, all(mf(scale)), all(mf(shift)), jen.Lit(g.f)))
 }
 
 // dwMaskedPad is the start of a dwMasked convolution's backward pass in a

@@ -28,7 +28,10 @@ import "fmt"
 // call; it is read-only and may be shared between goroutines.
 type DepthwiseTaps struct {
 	in, n, nv int
-	offs      []int32
+	// phases: the planes of a stride-2 convolution (NewDepthwiseTaps2),
+	// whose x holds four phase planes of each; 0 at stride 1
+	phases int
+	offs   []int32
 	// masks[t*nv+v] has bit j set when output 16v+j (< n) reads an input
 	// of its plane at tap t.
 	masks []uint16
@@ -60,6 +63,65 @@ func NewDepthwiseTaps(h, w, kh, kw, pt, pb, pl int) *DepthwiseTaps {
 		}
 	}
 	return d
+}
+
+// NewDepthwiseTaps2 returns the taps of a KH×KW depthwise convolution at
+// stride 2 over c planes of H×W (both even) padded PT rows above and PL
+// columns left, with (H/2)×(W/2) output planes, that reads the input's four
+// phase planes (Phases32: rows and columns of even and odd index apart,
+// [2][2][c][H/2][W/2]) instead of the input: output (oh, ow) reads input
+// (2·oh+kh-PT, 2·ow+kw-PL), which is phase ((kh-PT) mod 2, (kw-PL) mod 2) at
+// (oh + ⌊(kh-PT)/2⌋, ow + ⌊(kw-PL)/2⌋): a flat offset from output i in
+// planes of the output's width, as at stride 1. Calls with it take planes
+// = c and x the phase planes (4·c·(H/2)·(W/2) values). It panics on a
+// geometry outside that.
+func NewDepthwiseTaps2(c, h, w, kh, kw, pt, pl int) *DepthwiseTaps {
+	if c < 1 || h < 2 || w < 2 || h%2 != 0 || w%2 != 0 || kh < 1 || kw < 1 || pt < 0 || pl < 0 || pt > kh-1 || pl > kw-1 {
+		panic(fmt.Sprintf("runtime.NewDepthwiseTaps2: bad geometry c=%d h=%d w=%d kh=%d kw=%d pt=%d pl=%d", c, h, w, kh, kw, pt, pl))
+	}
+	oh, ow := h/2, w/2
+	d := &DepthwiseTaps{in: oh * ow, n: oh * ow, nv: (oh*ow + 15) / 16, phases: c}
+	d.offs = make([]int32, kh*kw)
+	d.masks = make([]uint16, kh*kw*d.nv)
+	floor2 := func(v int) int { return (v - (v & 1)) / 2 } // ⌊v/2⌋ for negative v too
+	for ky := range kh {
+		for kx := range kw {
+			t := ky*kw + kx
+			a, b := (ky-pt)&1, (kx-pl)&1
+			dy, dx := floor2(ky-pt), floor2(kx-pl)
+			d.offs[t] = int32(((a*2+b)*c)*d.in + dy*ow + dx)
+			for i := range d.n {
+				r, col := i/ow+dy, i%ow+dx
+				if r >= 0 && r < oh && col >= 0 && col < ow {
+					d.masks[t*d.nv+i/16] |= 1 << (i % 16)
+				}
+			}
+		}
+	}
+	return d
+}
+
+// Phases32 writes the four phase planes of c planes of H×W (both even) into
+// dst, [2][2][c][H/2][W/2]: dst[a][b][p][r][j] = x[p][2r+a][2j+b], the input
+// of a stride-2 depthwise convolution with NewDepthwiseTaps2 (four CopyRows
+// of every other element).
+func Phases32(dst, x []float32, c, h, w int) {
+	q := c * h * w / 4
+	for a := range 2 {
+		for b := range 2 {
+			CopyRows32(dst[(a*2+b)*q:], w/2, x[a*w+b:], 2*w, 2, c*h/2, w/2)
+		}
+	}
+}
+
+// Phases64 is Phases32 for float64.
+func Phases64(dst, x []float64, c, h, w int) {
+	q := c * h * w / 4
+	for a := range 2 {
+		for b := range 2 {
+			CopyRows64(dst[(a*2+b)*q:], w/2, x[a*w+b:], 2*w, 2, c*h/2, w/2)
+		}
+	}
 }
 
 // Taps is the number of taps (KH·KW), the weights per plane.
@@ -105,7 +167,10 @@ func checkDepthwise(nz int, zNil bool, ny int, yNil bool, nx int, d *DepthwiseTa
 	if need := planes * d.n; !yNil && ny < need {
 		simdShort(kernel, "y", ny, need)
 	}
-	if need := planes * d.in; nx < need {
+	if d.phases > 0 && planes != d.phases {
+		panic(fmt.Sprintf("runtime.Depthwise: %d planes, the taps are for %d", planes, d.phases))
+	}
+	if need := max(planes, 4*d.phases) * d.in; nx < need {
 		simdShort(kernel, "x", nx, need)
 	}
 	if need := planes * len(d.offs); nw < need {
@@ -126,7 +191,7 @@ func scalarDepthwise[T simdFloat](z, y, x []T, d *DepthwiseTaps, w, bias, scale,
 	checkDepthwise(len(z), z == nil, len(y), y == nil, len(x), d, len(w), len(bias), bias == nil, len(scale), len(shift), planes)
 	taps := len(d.offs)
 	for p := range planes {
-		xp, wp := x[p*d.in:(p+1)*d.in], w[p*taps:(p+1)*taps]
+		xp, wp := x[p*d.in:], w[p*taps:(p+1)*taps] // (the taps of NewDepthwiseTaps2 reach the other phase planes)
 		var b T
 		if bias != nil {
 			b = bias[p]

@@ -262,3 +262,79 @@ func BenchmarkDepthwise(b *testing.B) {
 		})
 	}
 }
+
+// TestDepthwise2 runs testDepthwise2 on every kernel path.
+func TestDepthwise2(t *testing.T) { forEachPath(t, testDepthwise2) }
+
+// testDepthwise2: stride 2 through the phase planes (Phases32,
+// NewDepthwiseTaps2), against the definition in float64 with zero padding,
+// on 1 to 5 planes of several even sizes, 3×3 and 1×3 kernels, padding 0
+// or 1 above and left (TensorFlow's 'same' at stride 2 pads below and
+// right, which the mask leaves out as it leaves out every input off the
+// plane).
+func testDepthwise2(t *testing.T) {
+	rng := NewRNG(9)
+	for _, c := range []struct{ h, w, kh, kw, pt, pl int }{
+		{48, 48, 3, 3, 0, 0}, {6, 6, 3, 3, 0, 0}, {6, 6, 3, 3, 1, 1}, {2, 2, 3, 3, 1, 1}, {4, 10, 1, 3, 0, 1}, {12, 2, 3, 3, 1, 0},
+	} {
+		for planes := 1; planes <= 5; planes++ {
+			d := NewDepthwiseTaps2(planes, c.h, c.w, c.kh, c.kw, c.pt, c.pl)
+			oh, ow := c.h/2, c.w/2
+			x := make([]float32, planes*c.h*c.w)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			w := make([]float32, planes*c.kh*c.kw)
+			bias, scale, shift := make([]float32, planes), make([]float32, planes), make([]float32, planes)
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+			}
+			for i := range bias {
+				bias[i], scale[i], shift[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			ph := make([]float32, len(x))
+			Phases32(ph, x, planes, c.h, c.w)
+			z, y := make([]float32, planes*oh*ow+5), make([]float32, planes*oh*ow)
+			z[len(z)-1] = -7
+			DepthwiseScaleShiftRelu32(z, y, ph, d, w, bias, scale, shift, planes)
+			name := fmt.Sprintf("%+v planes %d", c, planes)
+			require := func(ok bool, format string, args ...any) {
+				if !ok {
+					t.Fatalf(name+": "+format, args...)
+				}
+			}
+			require(z[len(z)-1] == -7, "wrote past z")
+			for p := range planes {
+				for oy := range oh {
+					for ox := range ow {
+						s, m := float64(bias[p]), math.Abs(float64(bias[p]))
+						for ky := range c.kh {
+							for kx := range c.kw {
+								r, col := 2*oy+ky-c.pt, 2*ox+kx-c.pl
+								if r < 0 || r >= c.h || col < 0 || col >= c.w {
+									continue
+								}
+								v := float64(w[(p*c.kh+ky)*c.kw+kx]) * float64(x[(p*c.h+r)*c.w+col])
+								s, m = s+v, m+math.Abs(v)
+							}
+						}
+						i := (p*oh+oy)*ow + ox
+						require(math.Abs(float64(z[i])-s) <= 1e-6*m+1e-30, "z[%d] = %v, want %v", i, z[i], s)
+						want := float32(z[i]*scale[p]) + shift[p]
+						if want <= 0 {
+							want = 0
+						}
+						require(math.Float32bits(y[i]) == math.Float32bits(want), "y[%d] = %v, want %v", i, y[i], want)
+					}
+				}
+			}
+		}
+	}
+	d := NewDepthwiseTaps2(2, 6, 6, 3, 3, 0, 0)
+	ok := make([]float32, 2*36)
+	w := make([]float32, 18)
+	assert.Panics(t, func() { Depthwise32(ok[:17], ok, d, w, nil, 2) })
+	assert.Panics(t, func() { Depthwise32(ok[:18], ok[:71], d, w, nil, 2) }) // the phase planes are 4·2·9
+	assert.Panics(t, func() { Depthwise32(ok, ok, d, w, nil, 1) })           // the taps are for 2 planes
+	assert.Panics(t, func() { NewDepthwiseTaps2(2, 5, 6, 3, 3, 0, 0) })
+}

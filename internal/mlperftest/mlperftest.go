@@ -103,14 +103,19 @@ func (n Net[T, X, Y, O, M]) TestGradientsBatch(t *testing.T) {
 // training step has moved them): the path where a GEMM convolution, its
 // batchnorm and ReLU run in one store and the batchnorm's output is not
 // written, against central differences of the loss, every element of every
-// tensor up to 64.
+// tensor up to 64, on another sample than the last one of the training step.
 func (n Net[T, X, Y, O, M]) TestGradientsEval(t *testing.T) {
 	m := n.New()
 	xs, ys := n.Inputs(n.Chunk, 11)
 	m.SetTraining(true)
 	m.TrainBatch(xs, ys, nil)
 	m.SetTraining(false)
-	rep := m.CheckGradients(&xs[0], &ys[0], runtime.CheckOptions{MaxPerTensor: 64, Seed: 1})
+	// another sample than the one row 0 of the buffers last held: the
+	// depthwise layers' padded copy (read by the weight gradient, not written
+	// by an inference-mode forward pass) must be Backward's own. The step is
+	// 1e-7: at 1e-5 a ReLU kink lies within a step of some of vww's values
+	// for this sample, and the differences of the biases before it miss.
+	rep := m.CheckGradients(&xs[1], &ys[1], runtime.CheckOptions{MaxPerTensor: 64, Seed: 1, Eps: 1e-7})
 	require.True(t, rep.Pass, "%s", rep)
 }
 

@@ -1575,11 +1575,20 @@ var Tensors = []runtime.Tensor{{
 // dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt3 = runtime.NewDepthwiseTaps(48, 48, 3, 3, 1, 1, 1)
 
+// dwt9 is blocks.1.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt9 = runtime.NewDepthwiseTaps2(16, 48, 48, 3, 3, 0, 0)
+
 // dwt15 is blocks.2.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt15 = runtime.NewDepthwiseTaps(24, 24, 3, 3, 1, 1, 1)
 
+// dwt21 is blocks.3.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt21 = runtime.NewDepthwiseTaps2(32, 24, 24, 3, 3, 0, 0)
+
 // dwt27 is blocks.4.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt27 = runtime.NewDepthwiseTaps(12, 12, 3, 3, 1, 1, 1)
+
+// dwt33 is blocks.5.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt33 = runtime.NewDepthwiseTaps2(64, 12, 12, 3, 3, 0, 0)
 
 // dwt39 is blocks.6.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt39 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
@@ -1595,6 +1604,9 @@ var dwt57 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
 
 // dwt63 is blocks.10.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt63 = runtime.NewDepthwiseTaps(6, 6, 3, 3, 1, 1, 1)
+
+// dwt69 is blocks.11.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt69 = runtime.NewDepthwiseTaps2(128, 6, 6, 3, 3, 0, 0)
 
 // dwt75 is blocks.12.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt75 = runtime.NewDepthwiseTaps(3, 3, 3, 3, 1, 1, 1)
@@ -1822,6 +1834,7 @@ type Model struct {
 	dxp9  [16][49][49]float32             // dL/d(padded input)
 	dws9  [1151]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz9 [2501]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph9 [36864]float32                  // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	a10     [BatchChunk][9216]float32 // output
 	xhat10  [BatchChunk][9216]float32 // normalised input x̂ (training mode)
@@ -1879,6 +1892,7 @@ type Model struct {
 	dxp21  [32][25][25]float32             // dL/d(padded input)
 	dws21  [287]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz21 [677]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph21 [18432]float32                  // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	a22     [BatchChunk][4608]float32 // output
 	xhat22  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
@@ -1937,6 +1951,7 @@ type Model struct {
 	dxp33  [64][13][13]float32             // dL/d(padded input)
 	dws33  [71]float32                     // one filter's sums over the padded plane (scratch)
 	dwdz33 [197]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph33 [9216]float32                   // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	a34     [BatchChunk][2304]float32 // output
 	xhat34  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
@@ -2111,6 +2126,7 @@ type Model struct {
 	dxp69  [128][7][7]float32             // dL/d(padded input)
 	dws69  [17]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz69 [65]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph69 [4608]float32                  // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	a70     [BatchChunk][1152]float32 // output
 	xhat70  [BatchChunk][1152]float32 // normalised input x̂ (training mode)
@@ -2466,12 +2482,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
-		x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
-		xp := &m.xp9[row]
-		for c := range x {
-			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
-		}
-		z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
 		if !m.training {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
@@ -2482,17 +2492,25 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
-		xpf := unsafe.Slice(&xp[0][0][0], 38416)
-		s := &m.dws9
-		for f := 0; f < Blocks1DwFilters; f++ {
-			grp := f / Blocks1DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
-			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a11[row][:], 576, 576, m.a9[row][:], 576, 576, 16, 1, 576, m.scale10[:], m.shift10[:])
+		if m.training {
+			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
+			xp := &m.xp9[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+			}
+			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
+			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+			xpf := unsafe.Slice(&xp[0][0][0], 38416)
+			s := &m.dws9
+			for f := 0; f < Blocks1DwFilters; f++ {
+				grp := f / Blocks1DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
+			}
+		} else {
+			runtime.Phases32(m.dwph9[:], m.a8[row][:], 16, 48, 48)
+			runtime.DepthwiseScaleShiftRelu32(m.a9[row][:], m.a11[row][:], m.dwph9[:], dwt9, unsafe.Slice(&m.Params.Blocks1DwWeight[0][0][0][0], 144), m.Params.Blocks1DwBias[:], m.scale10[:], m.shift10[:], 16)
 		}
 	}
 
@@ -2735,12 +2753,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
-		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
-		xp := &m.xp21[row]
-		for c := range x {
-			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
-		}
-		z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
 		if !m.training {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
@@ -2751,17 +2763,25 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
-		xpf := unsafe.Slice(&xp[0][0][0], 20000)
-		s := &m.dws21
-		for f := 0; f < Blocks3DwFilters; f++ {
-			grp := f / Blocks3DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
-			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a23[row][:], 144, 144, m.a21[row][:], 144, 144, 32, 1, 144, m.scale22[:], m.shift22[:])
+		if m.training {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
+			xp := &m.xp21[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+			}
+			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
+			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			s := &m.dws21
+			for f := 0; f < Blocks3DwFilters; f++ {
+				grp := f / Blocks3DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
+			}
+		} else {
+			runtime.Phases32(m.dwph21[:], m.a20[row][:], 32, 24, 24)
+			runtime.DepthwiseScaleShiftRelu32(m.a21[row][:], m.a23[row][:], m.dwph21[:], dwt21, unsafe.Slice(&m.Params.Blocks3DwWeight[0][0][0][0], 288), m.Params.Blocks3DwBias[:], m.scale22[:], m.shift22[:], 32)
 		}
 	}
 
@@ -3003,10 +3023,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
-		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
-		xp := &m.xp33[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
-		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 		if !m.training {
 			for c := 0; c < Blocks5DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
@@ -3017,17 +3033,23 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
-		xpf := unsafe.Slice(&xp[0][0][0], 10816)
-		s := &m.dws33
-		for f := 0; f < Blocks5DwFilters; f++ {
-			grp := f / Blocks5DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
-			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a35[row][:], 36, 36, m.a33[row][:], 36, 36, 64, 1, 36, m.scale34[:], m.shift34[:])
+		if m.training {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
+			xp := &m.xp33[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
+			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+			xpf := unsafe.Slice(&xp[0][0][0], 10816)
+			s := &m.dws33
+			for f := 0; f < Blocks5DwFilters; f++ {
+				grp := f / Blocks5DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
+			}
+		} else {
+			runtime.Phases32(m.dwph33[:], m.a32[row][:], 64, 12, 12)
+			runtime.DepthwiseScaleShiftRelu32(m.a33[row][:], m.a35[row][:], m.dwph33[:], dwt33, unsafe.Slice(&m.Params.Blocks5DwWeight[0][0][0][0], 576), m.Params.Blocks5DwBias[:], m.scale34[:], m.shift34[:], 64)
 		}
 	}
 
@@ -3801,10 +3823,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
-		xp := &m.xp69[row]
-		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 		if !m.training {
 			for c := 0; c < Blocks11DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
@@ -3815,17 +3833,23 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
 			}
 		}
-		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-		xpf := unsafe.Slice(&xp[0][0][0], 6272)
-		s := &m.dws69
-		for f := 0; f < Blocks11DwFilters; f++ {
-			grp := f / Blocks11DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
-			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu32(nil, m.a71[row][:], 9, 9, m.a69[row][:], 9, 9, 128, 1, 9, m.scale70[:], m.shift70[:])
+		if m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
+			xp := &m.xp69[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 6272)
+			s := &m.dws69
+			for f := 0; f < Blocks11DwFilters; f++ {
+				grp := f / Blocks11DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
+			}
+		} else {
+			runtime.Phases32(m.dwph69[:], m.a68[row][:], 128, 6, 6)
+			runtime.DepthwiseScaleShiftRelu32(m.a69[row][:], m.a71[row][:], m.dwph69[:], dwt69, unsafe.Slice(&m.Params.Blocks11DwWeight[0][0][0][0], 1152), m.Params.Blocks11DwBias[:], m.scale70[:], m.shift70[:], 128)
 		}
 	}
 
@@ -4504,12 +4528,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
-			xp := &m.xp9[row]
-			for c := range x {
-				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
-			}
-			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
 			if !m.training {
 				for c := 0; c < Blocks1DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
@@ -4520,17 +4538,25 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
-			xpf := unsafe.Slice(&xp[0][0][0], 38416)
-			s := &m.dws9
-			for f := 0; f < Blocks1DwFilters; f++ {
-				grp := f / Blocks1DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
-				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a11[row][:], 576, 576, m.a9[row][:], 576, 576, 16, 1, 576, m.scale10[:], m.shift10[:])
+			if m.training {
+				x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
+				xp := &m.xp9[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+				}
+				z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
+				taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+				xpf := unsafe.Slice(&xp[0][0][0], 38416)
+				s := &m.dws9
+				for f := 0; f < Blocks1DwFilters; f++ {
+					grp := f / Blocks1DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
+					runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
+				}
+			} else {
+				runtime.Phases32(m.dwph9[:], m.a8[row][:], 16, 48, 48)
+				runtime.DepthwiseScaleShiftRelu32(m.a9[row][:], m.a11[row][:], m.dwph9[:], dwt9, unsafe.Slice(&m.Params.Blocks1DwWeight[0][0][0][0], 144), m.Params.Blocks1DwBias[:], m.scale10[:], m.shift10[:], 16)
 			}
 		}
 	}
@@ -4953,12 +4979,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
-			xp := &m.xp21[row]
-			for c := range x {
-				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
-			}
-			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
 			if !m.training {
 				for c := 0; c < Blocks3DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
@@ -4969,17 +4989,25 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
-			xpf := unsafe.Slice(&xp[0][0][0], 20000)
-			s := &m.dws21
-			for f := 0; f < Blocks3DwFilters; f++ {
-				grp := f / Blocks3DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
-				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a23[row][:], 144, 144, m.a21[row][:], 144, 144, 32, 1, 144, m.scale22[:], m.shift22[:])
+			if m.training {
+				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
+				xp := &m.xp21[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+				}
+				z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
+				taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+				xpf := unsafe.Slice(&xp[0][0][0], 20000)
+				s := &m.dws21
+				for f := 0; f < Blocks3DwFilters; f++ {
+					grp := f / Blocks3DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
+					runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
+				}
+			} else {
+				runtime.Phases32(m.dwph21[:], m.a20[row][:], 32, 24, 24)
+				runtime.DepthwiseScaleShiftRelu32(m.a21[row][:], m.a23[row][:], m.dwph21[:], dwt21, unsafe.Slice(&m.Params.Blocks3DwWeight[0][0][0][0], 288), m.Params.Blocks3DwBias[:], m.scale22[:], m.shift22[:], 32)
 			}
 		}
 	}
@@ -5401,10 +5429,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
-			xp := &m.xp33[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
-			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 			if !m.training {
 				for c := 0; c < Blocks5DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
@@ -5415,17 +5439,23 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
-			xpf := unsafe.Slice(&xp[0][0][0], 10816)
-			s := &m.dws33
-			for f := 0; f < Blocks5DwFilters; f++ {
-				grp := f / Blocks5DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
-				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a35[row][:], 36, 36, m.a33[row][:], 36, 36, 64, 1, 36, m.scale34[:], m.shift34[:])
+			if m.training {
+				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
+				xp := &m.xp33[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+				z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
+				taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+				xpf := unsafe.Slice(&xp[0][0][0], 10816)
+				s := &m.dws33
+				for f := 0; f < Blocks5DwFilters; f++ {
+					grp := f / Blocks5DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
+					runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
+				}
+			} else {
+				runtime.Phases32(m.dwph33[:], m.a32[row][:], 64, 12, 12)
+				runtime.DepthwiseScaleShiftRelu32(m.a33[row][:], m.a35[row][:], m.dwph33[:], dwt33, unsafe.Slice(&m.Params.Blocks5DwWeight[0][0][0][0], 576), m.Params.Blocks5DwBias[:], m.scale34[:], m.shift34[:], 64)
 			}
 		}
 	}
@@ -6739,10 +6769,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
-			xp := &m.xp69[row]
-			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 			if !m.training {
 				for c := 0; c < Blocks11DwBnChannels; c++ {
 					g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
@@ -6753,17 +6779,23 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
 				}
 			}
-			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
-			xpf := unsafe.Slice(&xp[0][0][0], 6272)
-			s := &m.dws69
-			for f := 0; f < Blocks11DwFilters; f++ {
-				grp := f / Blocks11DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
-				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu32(nil, m.a71[row][:], 9, 9, m.a69[row][:], 9, 9, 128, 1, 9, m.scale70[:], m.shift70[:])
+			if m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
+				xp := &m.xp69[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+				z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
+				taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+				xpf := unsafe.Slice(&xp[0][0][0], 6272)
+				s := &m.dws69
+				for f := 0; f < Blocks11DwFilters; f++ {
+					grp := f / Blocks11DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
+					runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
+				}
+			} else {
+				runtime.Phases32(m.dwph69[:], m.a68[row][:], 128, 6, 6)
+				runtime.DepthwiseScaleShiftRelu32(m.a69[row][:], m.a71[row][:], m.dwph69[:], dwt69, unsafe.Slice(&m.Params.Blocks11DwWeight[0][0][0][0], 1152), m.Params.Blocks11DwBias[:], m.scale70[:], m.shift70[:], 128)
 			}
 		}
 	}
@@ -7771,6 +7803,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
+				xp := &m.xp69[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+			}
 			xp := &m.xp69[row]
 			dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 			dxp := &m.dxp69
@@ -9259,6 +9296,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
+				xp := &m.xp33[row]
+				runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+			}
 			xp := &m.xp33[row]
 			dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 			dxp := &m.dxp33
@@ -9755,6 +9797,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
+				xp := &m.xp21[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+				}
+			}
 			xp := &m.xp21[row]
 			dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 			dxp := &m.dxp21
@@ -10257,6 +10306,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
+				xp := &m.xp9[row]
+				for c := range x {
+					runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+				}
+			}
 			xp := &m.xp9[row]
 			dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 			dxp := &m.dxp9
@@ -11078,6 +11134,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
+		if !m.training {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
+			xp := &m.xp69[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
+		}
 		xp := &m.xp69[row]
 		dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 		dxp := &m.dxp69
@@ -12110,6 +12171,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
+		if !m.training {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
+			xp := &m.xp33[row]
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
+		}
 		xp := &m.xp33[row]
 		dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 		dxp := &m.dxp33
@@ -12454,6 +12520,13 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
+		if !m.training {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
+			xp := &m.xp21[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
+			}
+		}
 		xp := &m.xp21[row]
 		dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 		dxp := &m.dxp21
@@ -12804,6 +12877,13 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
+		if !m.training {
+			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
+			xp := &m.xp9[row]
+			for c := range x {
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
+			}
+		}
 		xp := &m.xp9[row]
 		dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 		dxp := &m.dxp9

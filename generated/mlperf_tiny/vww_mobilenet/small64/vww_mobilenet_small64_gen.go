@@ -594,8 +594,14 @@ var Tensors = []runtime.Tensor{{
 // dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt3 = runtime.NewDepthwiseTaps(8, 8, 3, 3, 1, 1, 1)
 
+// dwt9 is blocks.1.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt9 = runtime.NewDepthwiseTaps2(4, 8, 8, 3, 3, 0, 0)
+
 // dwt15 is blocks.2.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt15 = runtime.NewDepthwiseTaps(4, 4, 3, 3, 1, 1, 1)
+
+// dwt21 is blocks.3.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
+var dwt21 = runtime.NewDepthwiseTaps2(6, 4, 4, 3, 3, 0, 0)
 
 // NumState is the number of non-trainable state values (see State).
 const NumState = 88
@@ -749,6 +755,7 @@ type Model struct {
 	dxp9  [4][9][9]float64             // dL/d(padded input)
 	dws9  [31]float64                  // one filter's sums over the padded plane (scratch)
 	dwdz9 [101]float64                 // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph9 [256]float64                 // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a10     [BatchChunk][64]float64 // output
 	xhat10  [BatchChunk][64]float64 // normalised input x̂ (training mode)
@@ -807,6 +814,7 @@ type Model struct {
 	dxp21  [6][5][5]float64             // dL/d(padded input)
 	dws21  [7]float64                   // one filter's sums over the padded plane (scratch)
 	dwdz21 [37]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
+	dwph21 [96]float64                  // the input's four phase planes, [2][2][C][H/2][W/2] (inference mode, scratch)
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	a22     [BatchChunk][24]float64 // output
 	xhat22  [BatchChunk][24]float64 // normalised input x̂ (training mode)
@@ -1132,10 +1140,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
-		x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
-		xp := &m.xp9[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
-		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 		if !m.training {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
@@ -1146,17 +1150,23 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale10[c], m.shift10[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
-		xpf := unsafe.Slice(&xp[0][0][0], 324)
-		s := &m.dws9
-		for f := 0; f < Blocks1DwFilters; f++ {
-			grp := f / Blocks1DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
-			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu64(nil, m.a11[row][:], 16, 16, m.a9[row][:], 16, 16, 4, 1, 16, m.scale10[:], m.shift10[:])
+		if m.training {
+			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
+			xp := &m.xp9[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
+			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
+			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+			xpf := unsafe.Slice(&xp[0][0][0], 324)
+			s := &m.dws9
+			for f := 0; f < Blocks1DwFilters; f++ {
+				grp := f / Blocks1DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
+				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
+			}
+		} else {
+			runtime.Phases64(m.dwph9[:], m.a8[row][:], 4, 8, 8)
+			runtime.DepthwiseScaleShiftRelu64(m.a9[row][:], m.a11[row][:], m.dwph9[:], dwt9, unsafe.Slice(&m.Params.Blocks1DwWeight[0][0][0][0], 36), m.Params.Blocks1DwBias[:], m.scale10[:], m.shift10[:], 4)
 		}
 	}
 
@@ -1398,10 +1408,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
-		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
-		xp := &m.xp21[row]
-		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
-		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 		if !m.training {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
@@ -1412,17 +1418,23 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.scale22[c], m.shift22[c] = s, b-mean*s
 			}
 		}
-		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-		xpf := unsafe.Slice(&xp[0][0][0], 150)
-		s := &m.dws21
-		for f := 0; f < Blocks3DwFilters; f++ {
-			grp := f / Blocks3DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
-			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
-		}
-		if !m.training {
-			runtime.CopyPlanesScaleShiftRelu64(nil, m.a23[row][:], 4, 4, m.a21[row][:], 4, 4, 6, 1, 4, m.scale22[:], m.shift22[:])
+		if m.training {
+			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
+			xp := &m.xp21[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 150)
+			s := &m.dws21
+			for f := 0; f < Blocks3DwFilters; f++ {
+				grp := f / Blocks3DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
+				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
+			}
+		} else {
+			runtime.Phases64(m.dwph21[:], m.a20[row][:], 6, 4, 4)
+			runtime.DepthwiseScaleShiftRelu64(m.a21[row][:], m.a23[row][:], m.dwph21[:], dwt21, unsafe.Slice(&m.Params.Blocks3DwWeight[0][0][0][0], 54), m.Params.Blocks3DwBias[:], m.scale22[:], m.shift22[:], 6)
 		}
 	}
 
@@ -1970,10 +1982,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
-			xp := &m.xp9[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
-			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 			if !m.training {
 				for c := 0; c < Blocks1DwBnChannels; c++ {
 					g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
@@ -1984,17 +1992,23 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale10[c], m.shift10[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
-			xpf := unsafe.Slice(&xp[0][0][0], 324)
-			s := &m.dws9
-			for f := 0; f < Blocks1DwFilters; f++ {
-				grp := f / Blocks1DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
-				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu64(nil, m.a11[row][:], 16, 16, m.a9[row][:], 16, 16, 4, 1, 16, m.scale10[:], m.shift10[:])
+			if m.training {
+				x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
+				xp := &m.xp9[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
+				z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
+				taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+				xpf := unsafe.Slice(&xp[0][0][0], 324)
+				s := &m.dws9
+				for f := 0; f < Blocks1DwFilters; f++ {
+					grp := f / Blocks1DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
+					runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
+				}
+			} else {
+				runtime.Phases64(m.dwph9[:], m.a8[row][:], 4, 8, 8)
+				runtime.DepthwiseScaleShiftRelu64(m.a9[row][:], m.a11[row][:], m.dwph9[:], dwt9, unsafe.Slice(&m.Params.Blocks1DwWeight[0][0][0][0], 36), m.Params.Blocks1DwBias[:], m.scale10[:], m.shift10[:], 4)
 			}
 		}
 	}
@@ -2416,10 +2430,6 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
 		for row := 0; row < nb; row++ {
-			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
-			xp := &m.xp21[row]
-			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
-			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 			if !m.training {
 				for c := 0; c < Blocks3DwBnChannels; c++ {
 					g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
@@ -2430,17 +2440,23 @@ func (m *Model) forwardBatch(nb int) {
 					m.scale22[c], m.shift22[c] = s, b-mean*s
 				}
 			}
-			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
-			xpf := unsafe.Slice(&xp[0][0][0], 150)
-			s := &m.dws21
-			for f := 0; f < Blocks3DwFilters; f++ {
-				grp := f / Blocks3DwGroupFilters
-				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
-				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
-			}
-			if !m.training {
-				runtime.CopyPlanesScaleShiftRelu64(nil, m.a23[row][:], 4, 4, m.a21[row][:], 4, 4, 6, 1, 4, m.scale22[:], m.shift22[:])
+			if m.training {
+				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
+				xp := &m.xp21[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+				z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
+				taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+				xpf := unsafe.Slice(&xp[0][0][0], 150)
+				s := &m.dws21
+				for f := 0; f < Blocks3DwFilters; f++ {
+					grp := f / Blocks3DwGroupFilters
+					w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+					runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
+					runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
+				}
+			} else {
+				runtime.Phases64(m.dwph21[:], m.a20[row][:], 6, 4, 4)
+				runtime.DepthwiseScaleShiftRelu64(m.a21[row][:], m.a23[row][:], m.dwph21[:], dwt21, unsafe.Slice(&m.Params.Blocks3DwWeight[0][0][0][0], 54), m.Params.Blocks3DwBias[:], m.scale22[:], m.shift22[:], 6)
 			}
 		}
 	}
@@ -2977,6 +2993,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
+				xp := &m.xp21[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+			}
 			xp := &m.xp21[row]
 			dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 			dxp := &m.dxp21
@@ -3473,6 +3494,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
 		for row := 0; row < nb; row++ {
+			if !m.training {
+				x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
+				xp := &m.xp9[row]
+				runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
+			}
 			xp := &m.xp9[row]
 			dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 			dxp := &m.dxp9
@@ -4150,6 +4176,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
+		if !m.training {
+			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
+			xp := &m.xp21[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
+		}
 		xp := &m.xp21[row]
 		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 		dxp := &m.dxp21
@@ -4494,6 +4525,11 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
+		if !m.training {
+			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
+			xp := &m.xp9[row]
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
+		}
 		xp := &m.xp9[row]
 		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 		dxp := &m.dxp9
