@@ -2888,25 +2888,25 @@ TEXT ·depthwise512(SB), NOSPLIT, $40-120
 	SHLQ  $0x02, AX
 	MOVQ  AX, (SP)
 	MOVQ  AX, 24(SP)
-	MOVQ  in+96(FP), CX
-	SHLQ  $0x02, CX
-	MOVQ  CX, in+96(FP)
-	MOVQ  nv+104(FP), CX
-	SHLQ  $0x01, CX
-	MOVQ  CX, nv+104(FP)
-	MOVQ  in+96(FP), CX
-	MOVQ  CX, 8(SP)
-	MOVQ  taps+80(FP), CX
-	SHLQ  $0x02, CX
-	MOVQ  CX, 16(SP)
+	MOVQ  in+96(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  AX, in+96(FP)
+	MOVQ  nv+104(FP), AX
+	SHLQ  $0x01, AX
+	MOVQ  AX, nv+104(FP)
+	MOVQ  in+96(FP), AX
+	MOVQ  AX, 8(SP)
+	MOVQ  taps+80(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  AX, 16(SP)
 	MOVQ  $0x00000004, 32(SP)
-	MOVL  $0x7fc00000, CX
+	MOVL  $0x7fc00000, AX
 	TESTQ $0x00000004, mode+112(FP)
 	JZ    dwThr225
-	XORL  CX, CX
+	XORL  AX, AX
 
 dwThr225:
-	VMOVD        CX, X21
+	VMOVD        AX, X21
 	VBROADCASTSS X21, Z21
 
 dwPlanes226:
@@ -17658,25 +17658,25 @@ TEXT ·depthwise256(SB), NOSPLIT, $40-120
 	SHLQ    $0x02, AX
 	MOVQ    AX, (SP)
 	MOVQ    AX, 24(SP)
-	MOVQ    in+96(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    CX, in+96(FP)
-	MOVQ    nv+104(FP), CX
-	SHLQ    $0x01, CX
-	MOVQ    CX, nv+104(FP)
-	MOVQ    in+96(FP), CX
-	MOVQ    CX, 8(SP)
-	MOVQ    taps+80(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    CX, 16(SP)
+	MOVQ    in+96(FP), AX
+	SHLQ    $0x02, AX
+	MOVQ    AX, in+96(FP)
+	MOVQ    nv+104(FP), AX
+	SHLQ    $0x01, AX
+	MOVQ    AX, nv+104(FP)
+	MOVQ    in+96(FP), AX
+	MOVQ    AX, 8(SP)
+	MOVQ    taps+80(FP), AX
+	SHLQ    $0x02, AX
+	MOVQ    AX, 16(SP)
 	MOVQ    $0x00000004, 32(SP)
-	MOVL    $0x7fc00000, CX
+	MOVL    $0x7fc00000, AX
 	TESTQ   $0x00000004, mode+112(FP)
 	JZ      dwThr1045
-	XORL    CX, CX
+	XORL    AX, AX
 
 dwThr1045:
-	VMOVD        CX, X13
+	VMOVD        AX, X13
 	VBROADCASTSS X13, Y13
 	LEAQ         depthwiseBits<>+0(SB), AX
 	VMOVUPS      (AX), Y11

@@ -90,12 +90,7 @@ func (l *lvl) copyPlanes() {
 // dst + ((planes-1)·dps + (rows-1)·drs + n)·4, with loadPlanes putting the
 // plane count into its register); tmp is a scratch register for the caller.
 func (l *lvl) planeRows(dst, rows, n Register, loadPlanes func(Register)) (nfull, limit, tmp Register) {
-	lanes := GP64()
-	MOVQ(n, lanes)
-	DECQ(lanes)
-	ANDQ(U32(l.w-1), lanes)
-	INCQ(lanes)
-	l.laneMask(lanes)
+	l.lastLaneMask(n)
 	nfull = GP64()
 	MOVQ(n, nfull)
 	DECQ(nfull)

@@ -51,12 +51,7 @@ func (l *lvl) depthwise() {
 	pin, pw, pn, pc := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
 	{
 		n, r := Load(Param("n"), GP64()), GP64()
-		// the last vector's lanes: (n-1)%w + 1
-		MOVQ(n, r)
-		DECQ(r)
-		ANDQ(U32(l.w-1), r)
-		INCQ(r)
-		l.laneMask(r)
+		l.lastLaneMask(n)
 		SHLQ(U8(2), n)
 		MOVQ(n, nb)
 		MOVQ(n, pn)

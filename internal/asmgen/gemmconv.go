@@ -91,19 +91,7 @@ func (l *lvl) gemmConv(mr, nv int) {
 	DECQ(nt)
 	JMP(LabelRef(tileLoop))
 	Label(end)
-	IMUL3Q(U32(mr), rs, pa)
-	ADDQ(pa, param("a"))
-	ld := ldc()
-	IMUL3Q(U32(mr), ld, pa)
-	ADDQ(pa, param("c"))
-	ADDQ(pa, param("c2"))
-	ADDQ(U8(4*mr), param("bias"))
-	ADDQ(U8(4*mr), param("scale"))
-	ADDQ(U8(4*mr), param("shift"))
-	DECQ(param("mt"))
-	JNZ(LabelRef(rowBlock))
-	VZEROUPPER()
-	RET()
+	nextRowBlock(mr, rs, ldc, pa, rowBlock)
 }
 
 // gemmConvKernels emits the gemmConv tiles of every size gemmXN has.

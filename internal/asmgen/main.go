@@ -970,9 +970,19 @@ func (l *lvl) gemmXN(mr, nv int) {
 	DECQ(nt)
 	JMP(LabelRef(tileLoop))
 	Label(end)
+	nextRowBlock(mr, rs, func() Register { return ldc }, pr, rowBlock)
+}
+
+// nextRowBlock ends a row block of an mr-row GEMM tile kernel (gemmXN,
+// gemmConv): a, c and c2 move down mr rows (rs and ldc, from ldc(), the row
+// strides in bytes; pr a scratch register), bias, scale and shift mr values,
+// and the kernel loops to rowBlock while row blocks (mt) are left, then
+// returns.
+func nextRowBlock(mr int, rs Register, ldc func() Register, pr Register, rowBlock string) {
 	IMUL3Q(U32(mr), rs, pr)
 	ADDQ(pr, param("a"))
-	IMUL3Q(U32(mr), ldc, pr)
+	ld := ldc()
+	IMUL3Q(U32(mr), ld, pr)
 	ADDQ(pr, param("c"))
 	ADDQ(pr, param("c2"))
 	ADDQ(U8(4*mr), param("bias"))
@@ -982,6 +992,17 @@ func (l *lvl) gemmXN(mr, nv int) {
 	JNZ(LabelRef(rowBlock))
 	VZEROUPPER()
 	RET()
+}
+
+// lastLaneMask sets the tail mask to the lanes of the last vector of n ≥ 1
+// elements, (n-1)%w + 1 (all of them when w divides n).
+func (l *lvl) lastLaneMask(n Register) {
+	lanes := GP64()
+	MOVQ(n, lanes)
+	DECQ(lanes)
+	ANDQ(U32(l.w-1), lanes)
+	INCQ(lanes)
+	l.laneMask(lanes)
 }
 
 // fmaPeak emits a register-only loop of independent FMAs, the benchmark of

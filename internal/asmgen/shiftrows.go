@@ -40,12 +40,7 @@ type shiftRegs struct {
 // limU = ⌊(n-1) / (u·w)⌋·u·w·4 and nb = 4n, for rows of n ≥ 1 sums.
 func (l *lvl) shiftSetup(r shiftRegs, n Register) {
 	u := l.shiftU()
-	lanes := GP64()
-	MOVQ(n, lanes)
-	DECQ(lanes)
-	ANDQ(U32(l.w-1), lanes)
-	INCQ(lanes)
-	l.laneMask(lanes)
+	l.lastLaneMask(n)
 	MOVQ(n, r.limU)
 	DECQ(r.limU)
 	if u&(u-1) == 0 {
