@@ -387,14 +387,7 @@ func bnTrainKernels(p *plan, n *node, rows jen.Code, synced bool) []jen.Code {
 // training package, whose backward pass may follow), the channel's inv and
 // running mean are, from which the backward pass recomputes x̂.
 //
-//	for c := 0; c < Bn1Channels; c++ {
-//		g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-//		mean := float64(m.State.Bn1RunningMean[c])
-//		inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+1e-05)
-//		m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-//		s := g * inv
-//		m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-//	}
+//	runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], … ) (bnScales)
 //	for r := 0; r < rows; r++ {
 //		runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 //	}
@@ -424,26 +417,28 @@ func bnInference(p *plan, n *node, rows jen.Code, train bool) []jen.Code {
 	return append(code, jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(body...))
 }
 
-// bnScales is the loop of bnInference that sets the channels' scale and
+// bnScales is the call of bnInference that sets the channels' scale and
 // shift (and with train their inv and running mean) from the running
-// statistics.
+// statistics, in float64 and rounded at the end (vectorised in the
+// assembly build):
+//
+//	runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:],
+//		m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 1e-05)
 func bnScales(p *plan, n *node, train bool) jen.Code {
 	_, inv := bnNames(n)
 	scale, shift, mean := bnAffineNames(n)
-	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(n.GoName + f).Index(jen.Id("c")) }
-	c := func(f string) *jen.Statement { return mf(f).Index(jen.Id("c")) }
-	loop := append(gammaBeta(p, n),
-		jen.Id("mean").Op(":=").Add(p.f64(st("RunningMean"))),
-		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(p.f64(st("RunningVar")).Op("+").Lit(n.Eps)),
-	)
+	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+	st := func(f string) *jen.Statement { return all(jen.Id("m").Dot("State").Dot(n.GoName + f)) }
+	invs, means := jen.Nil(), jen.Nil()
 	if train {
-		loop = append(loop, jen.List(c(inv), c(mean)).Op("=").List(p.fromF64(jen.Id("inv")), st("RunningMean")))
+		invs, means = all(mf(inv)), all(mf(mean))
 	}
-	loop = append(loop,
-		jen.Id("s").Op(":=").Id("g").Op("*").Id("inv"),
-		jen.List(c(scale), c(shift)).Op("=").List(p.fromF64(jen.Id("s")), p.fromF64(jen.Id("b").Op("-").Id("mean").Op("*").Id("s"))),
-	)
-	return loopTo("c", n.GoName+"Channels", loop...)
+	gamma, beta := jen.Nil(), jen.Nil()
+	if n.Affine {
+		gamma, beta = all(pf(n.GoName+"Weight")), all(pf(n.GoName+"Bias"))
+	}
+	return p.kernel("BatchNormScales").Call(all(mf(scale)), all(mf(shift)), invs, means, gamma, beta,
+		st("RunningMean"), st("RunningVar"), jen.Lit(n.Eps))
 }
 
 func (e batchnormEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {

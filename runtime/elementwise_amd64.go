@@ -107,6 +107,42 @@ func Relu6Backward32(z, d []float32) {
 // Relu6Backward64 zeroes d[i] wherever z[i] <= 0 or z[i] >= 6.
 func Relu6Backward64(z, d []float64) { scalarRelu6Backward(z, d) }
 
+// BatchNormScales32 sets batchnorm's inference-mode affine map per channel
+// c < len(scale), in float64 and rounded to float32 at the end:
+// inv = 1/√(runVar[c] + eps), s = gamma[c]·inv, scale[c] = s and
+// shift[c] = beta[c] − runMean[c]·s (the product rounded before the
+// difference, never fused). gamma and beta nil mean 1 and 0 (no affine
+// parameters). With inv and mean non-nil it also sets inv[c] and
+// mean[c] = runMean[c], which the inference-mode backward pass reads.
+func BatchNormScales32(scale, shift, inv, mean, gamma, beta, runMean, runVar []float32, eps float64) {
+	n := len(scale)
+	batchNormScalesCheck("BatchNormScales32", n, [7]int{len(shift), len(inv), len(mean), len(gamma), len(beta), len(runMean), len(runVar)},
+		[4]bool{inv == nil, mean == nil, gamma == nil, beta == nil})
+	k := 0
+	if gamma != nil {
+		k = wideSplit(n)
+	}
+	if k > 0 {
+		var pi, pm *float32
+		if inv != nil {
+			pi, pm = &inv[0], &mean[0]
+		}
+		if simdLevel == simdAVX512 {
+			bnAffine512(&scale[0], &shift[0], pi, pm, &gamma[0], &beta[0], &runMean[0], &runVar[0], k, eps)
+		} else {
+			bnAffine256(&scale[0], &shift[0], pi, pm, &gamma[0], &beta[0], &runMean[0], &runVar[0], k, eps)
+		}
+	}
+	scalarBatchNormScales(scale, shift, inv, mean, gamma, beta, runMean, runVar, eps, k)
+}
+
+// BatchNormScales64 is BatchNormScales32 for float64.
+func BatchNormScales64(scale, shift, inv, mean, gamma, beta, runMean, runVar []float64, eps float64) {
+	batchNormScalesCheck("BatchNormScales64", len(scale), [7]int{len(shift), len(inv), len(mean), len(gamma), len(beta), len(runMean), len(runVar)},
+		[4]bool{inv == nil, mean == nil, gamma == nil, beta == nil})
+	scalarBatchNormScales(scale, shift, inv, mean, gamma, beta, runMean, runVar, eps, 0)
+}
+
 // wideSplit returns how many leading elements of an n-element operand the
 // widening kernels of the current path cover (a multiple of their float64
 // lanes), 0 on the generic path.

@@ -60,6 +60,26 @@ func Relu6Backward32(z, d []float32) { scalarRelu6Backward(z, d) }
 // Relu6Backward64 zeroes d[i] wherever z[i] <= 0 or z[i] >= 6.
 func Relu6Backward64(z, d []float64) { scalarRelu6Backward(z, d) }
 
+// BatchNormScales32 sets batchnorm's inference-mode affine map per channel
+// c < len(scale), in float64 and rounded to float32 at the end:
+// inv = 1/√(runVar[c] + eps), s = gamma[c]·inv, scale[c] = s and
+// shift[c] = beta[c] − runMean[c]·s (the product rounded before the
+// difference, never fused). gamma and beta nil mean 1 and 0 (no affine
+// parameters). With inv and mean non-nil it also sets inv[c] and
+// mean[c] = runMean[c], which the inference-mode backward pass reads.
+func BatchNormScales32(scale, shift, inv, mean, gamma, beta, runMean, runVar []float32, eps float64) {
+	batchNormScalesCheck("BatchNormScales32", len(scale), [7]int{len(shift), len(inv), len(mean), len(gamma), len(beta), len(runMean), len(runVar)},
+		[4]bool{inv == nil, mean == nil, gamma == nil, beta == nil})
+	scalarBatchNormScales(scale, shift, inv, mean, gamma, beta, runMean, runVar, eps, 0)
+}
+
+// BatchNormScales64 is BatchNormScales32 for float64.
+func BatchNormScales64(scale, shift, inv, mean, gamma, beta, runMean, runVar []float64, eps float64) {
+	batchNormScalesCheck("BatchNormScales64", len(scale), [7]int{len(shift), len(inv), len(mean), len(gamma), len(beta), len(runMean), len(runVar)},
+		[4]bool{inv == nil, mean == nil, gamma == nil, beta == nil})
+	scalarBatchNormScales(scale, shift, inv, mean, gamma, beta, runMean, runVar, eps, 0)
+}
+
 // SumWide32 returns Σ float64(x[i]), summed in float64: batchnorm's batch
 // mean. The assembly build sums in another order (each term is exact; the
 // float64 sums round differently, by far less than float32's precision).

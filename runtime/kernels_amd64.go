@@ -194,6 +194,11 @@ func sumSqDevWide512(x *float32, n int, mean float64) float64
 //go:noescape
 func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
 
+// bnAffine512 sets scale[c] = float32(γ·inv), shift[c] = float32(β − float64(mean·γ·inv)) with inv = 1/√(float64(rvar[c])+eps), γ, β, mean the float64 gamma[c], beta[c], rmean[c], for c < n (a multiple of 8); and inv[c] = float32(inv), mean[c] = rmean[c] if inv is not nil.
+//
+//go:noescape
+func bnAffine512(scale *float32, shift *float32, inv *float32, mean *float32, gamma *float32, beta *float32, rmean *float32, rvar *float32, n int, eps float64)
+
 // copyRows512 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
 //
 //go:noescape
@@ -639,6 +644,11 @@ func sumSqDevWide256(x *float32, n int, mean float64) float64
 //
 //go:noescape
 func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
+
+// bnAffine256 sets scale[c] = float32(γ·inv), shift[c] = float32(β − float64(mean·γ·inv)) with inv = 1/√(float64(rvar[c])+eps), γ, β, mean the float64 gamma[c], beta[c], rmean[c], for c < n (a multiple of 4); and inv[c] = float32(inv), mean[c] = rmean[c] if inv is not nil.
+//
+//go:noescape
+func bnAffine256(scale *float32, shift *float32, inv *float32, mean *float32, gamma *float32, beta *float32, rmean *float32, rvar *float32, n int, eps float64)
 
 // copyRows256 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
 //

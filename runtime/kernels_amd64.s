@@ -6691,6 +6691,232 @@ done355:
 	MOVSD         X4, ret1+32(FP)
 	RET
 
+// func bnAffine512(scale *float32, shift *float32, inv *float32, mean *float32, gamma *float32, beta *float32, rmean *float32, rvar *float32, n int, eps float64)
+// Requires: AVX, AVX512F
+TEXT ·bnAffine512(SB), NOSPLIT, $0-80
+	MOVQ         scale+0(FP), AX
+	MOVQ         shift+8(FP), CX
+	MOVQ         inv+16(FP), DX
+	MOVQ         mean+24(FP), BX
+	MOVQ         gamma+32(FP), SI
+	MOVQ         beta+40(FP), DI
+	MOVQ         rmean+48(FP), R8
+	MOVQ         rvar+56(FP), R9
+	MOVQ         n+64(FP), R10
+	VBROADCASTSD eps+72(FP), Z12
+	MOVQ         $0x3ff0000000000000, R11
+	VMOVQ        R11, X13
+	VBROADCASTSD X13, Z13
+	TESTQ        DX, DX
+	JZ           noStats356
+	MOVQ         R10, R11
+	ANDQ         $-32, R11
+	SHLQ         $0x02, R11
+	ANDQ         $-8, R10
+	SHLQ         $0x02, R10
+	XORQ         R12, R12
+
+loopU358:
+	CMPQ      R12, R11
+	JAE       loop1359
+	VCVTPS2PD (R9)(R12*1), Z0
+	VADDPD    Z12, Z0, Z0
+	VSQRTPD   Z0, Z0
+	VDIVPD    Z0, Z13, Z1
+	VCVTPD2PS Z1, Y0
+	VMOVUPS   Y0, (DX)(R12*1)
+	VMOVUPS   (R8)(R12*1), Y0
+	VMOVUPS   Y0, (BX)(R12*1)
+	VCVTPS2PD (SI)(R12*1), Z0
+	VMULPD    Z1, Z0, Z0
+	VCVTPD2PS Z0, Y2
+	VMOVUPS   Y2, (AX)(R12*1)
+	VCVTPS2PD (R8)(R12*1), Z1
+	VMULPD    Z0, Z1, Z1
+	VCVTPS2PD (DI)(R12*1), Z2
+	VSUBPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)(R12*1)
+	VCVTPS2PD 32(R9)(R12*1), Z3
+	VADDPD    Z12, Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z13, Z4
+	VCVTPD2PS Z4, Y3
+	VMOVUPS   Y3, 32(DX)(R12*1)
+	VMOVUPS   32(R8)(R12*1), Y3
+	VMOVUPS   Y3, 32(BX)(R12*1)
+	VCVTPS2PD 32(SI)(R12*1), Z3
+	VMULPD    Z4, Z3, Z3
+	VCVTPD2PS Z3, Y5
+	VMOVUPS   Y5, 32(AX)(R12*1)
+	VCVTPS2PD 32(R8)(R12*1), Z4
+	VMULPD    Z3, Z4, Z4
+	VCVTPS2PD 32(DI)(R12*1), Z5
+	VSUBPD    Z4, Z5, Z5
+	VCVTPD2PS Z5, Y5
+	VMOVUPS   Y5, 32(CX)(R12*1)
+	VCVTPS2PD 64(R9)(R12*1), Z6
+	VADDPD    Z12, Z6, Z6
+	VSQRTPD   Z6, Z6
+	VDIVPD    Z6, Z13, Z7
+	VCVTPD2PS Z7, Y6
+	VMOVUPS   Y6, 64(DX)(R12*1)
+	VMOVUPS   64(R8)(R12*1), Y6
+	VMOVUPS   Y6, 64(BX)(R12*1)
+	VCVTPS2PD 64(SI)(R12*1), Z6
+	VMULPD    Z7, Z6, Z6
+	VCVTPD2PS Z6, Y8
+	VMOVUPS   Y8, 64(AX)(R12*1)
+	VCVTPS2PD 64(R8)(R12*1), Z7
+	VMULPD    Z6, Z7, Z7
+	VCVTPS2PD 64(DI)(R12*1), Z8
+	VSUBPD    Z7, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VMOVUPS   Y8, 64(CX)(R12*1)
+	VCVTPS2PD 96(R9)(R12*1), Z9
+	VADDPD    Z12, Z9, Z9
+	VSQRTPD   Z9, Z9
+	VDIVPD    Z9, Z13, Z10
+	VCVTPD2PS Z10, Y9
+	VMOVUPS   Y9, 96(DX)(R12*1)
+	VMOVUPS   96(R8)(R12*1), Y9
+	VMOVUPS   Y9, 96(BX)(R12*1)
+	VCVTPS2PD 96(SI)(R12*1), Z9
+	VMULPD    Z10, Z9, Z9
+	VCVTPD2PS Z9, Y11
+	VMOVUPS   Y11, 96(AX)(R12*1)
+	VCVTPS2PD 96(R8)(R12*1), Z10
+	VMULPD    Z9, Z10, Z10
+	VCVTPS2PD 96(DI)(R12*1), Z11
+	VSUBPD    Z10, Z11, Z11
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, 96(CX)(R12*1)
+	ADDQ      $0x00000080, R12
+	JMP       loopU358
+
+loop1359:
+	CMPQ      R12, R10
+	JAE       done360
+	VCVTPS2PD (R9)(R12*1), Z0
+	VADDPD    Z12, Z0, Z0
+	VSQRTPD   Z0, Z0
+	VDIVPD    Z0, Z13, Z1
+	VCVTPD2PS Z1, Y0
+	VMOVUPS   Y0, (DX)(R12*1)
+	VMOVUPS   (R8)(R12*1), Y0
+	VMOVUPS   Y0, (BX)(R12*1)
+	VCVTPS2PD (SI)(R12*1), Z0
+	VMULPD    Z1, Z0, Z0
+	VCVTPD2PS Z0, Y2
+	VMOVUPS   Y2, (AX)(R12*1)
+	VCVTPS2PD (R8)(R12*1), Z1
+	VMULPD    Z0, Z1, Z1
+	VCVTPS2PD (DI)(R12*1), Z2
+	VSUBPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)(R12*1)
+	ADDQ      $0x00000020, R12
+	JMP       loop1359
+
+done360:
+	JMP end357
+
+noStats356:
+	MOVQ R10, DX
+	ANDQ $-32, DX
+	SHLQ $0x02, DX
+	MOVQ R10, BX
+	ANDQ $-8, BX
+	SHLQ $0x02, BX
+	XORQ R10, R10
+
+loopU361:
+	CMPQ      R10, DX
+	JAE       loop1362
+	VCVTPS2PD (R9)(R10*1), Z0
+	VADDPD    Z12, Z0, Z0
+	VSQRTPD   Z0, Z0
+	VDIVPD    Z0, Z13, Z1
+	VCVTPS2PD (SI)(R10*1), Z0
+	VMULPD    Z1, Z0, Z0
+	VCVTPD2PS Z0, Y2
+	VMOVUPS   Y2, (AX)(R10*1)
+	VCVTPS2PD (R8)(R10*1), Z1
+	VMULPD    Z0, Z1, Z1
+	VCVTPS2PD (DI)(R10*1), Z2
+	VSUBPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)(R10*1)
+	VCVTPS2PD 32(R9)(R10*1), Z3
+	VADDPD    Z12, Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z13, Z4
+	VCVTPS2PD 32(SI)(R10*1), Z3
+	VMULPD    Z4, Z3, Z3
+	VCVTPD2PS Z3, Y5
+	VMOVUPS   Y5, 32(AX)(R10*1)
+	VCVTPS2PD 32(R8)(R10*1), Z4
+	VMULPD    Z3, Z4, Z4
+	VCVTPS2PD 32(DI)(R10*1), Z5
+	VSUBPD    Z4, Z5, Z5
+	VCVTPD2PS Z5, Y5
+	VMOVUPS   Y5, 32(CX)(R10*1)
+	VCVTPS2PD 64(R9)(R10*1), Z6
+	VADDPD    Z12, Z6, Z6
+	VSQRTPD   Z6, Z6
+	VDIVPD    Z6, Z13, Z7
+	VCVTPS2PD 64(SI)(R10*1), Z6
+	VMULPD    Z7, Z6, Z6
+	VCVTPD2PS Z6, Y8
+	VMOVUPS   Y8, 64(AX)(R10*1)
+	VCVTPS2PD 64(R8)(R10*1), Z7
+	VMULPD    Z6, Z7, Z7
+	VCVTPS2PD 64(DI)(R10*1), Z8
+	VSUBPD    Z7, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VMOVUPS   Y8, 64(CX)(R10*1)
+	VCVTPS2PD 96(R9)(R10*1), Z9
+	VADDPD    Z12, Z9, Z9
+	VSQRTPD   Z9, Z9
+	VDIVPD    Z9, Z13, Z10
+	VCVTPS2PD 96(SI)(R10*1), Z9
+	VMULPD    Z10, Z9, Z9
+	VCVTPD2PS Z9, Y11
+	VMOVUPS   Y11, 96(AX)(R10*1)
+	VCVTPS2PD 96(R8)(R10*1), Z10
+	VMULPD    Z9, Z10, Z10
+	VCVTPS2PD 96(DI)(R10*1), Z11
+	VSUBPD    Z10, Z11, Z11
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, 96(CX)(R10*1)
+	ADDQ      $0x00000080, R10
+	JMP       loopU361
+
+loop1362:
+	CMPQ      R10, BX
+	JAE       done363
+	VCVTPS2PD (R9)(R10*1), Z0
+	VADDPD    Z12, Z0, Z0
+	VSQRTPD   Z0, Z0
+	VDIVPD    Z0, Z13, Z1
+	VCVTPS2PD (SI)(R10*1), Z0
+	VMULPD    Z1, Z0, Z0
+	VCVTPD2PS Z0, Y2
+	VMOVUPS   Y2, (AX)(R10*1)
+	VCVTPS2PD (R8)(R10*1), Z1
+	VMULPD    Z0, Z1, Z1
+	VCVTPS2PD (DI)(R10*1), Z2
+	VSUBPD    Z1, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)(R10*1)
+	ADDQ      $0x00000020, R10
+	JMP       loop1362
+
+done363:
+end357:
+	VZEROUPPER
+	RET
+
 // func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·copyRows512(SB), NOSPLIT, $0-48
@@ -6708,9 +6934,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows356:
+rows364:
 	TESTQ SI, SI
-	JZ    end357
+	JZ    end365
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -6721,9 +6947,9 @@ rows356:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU358:
+loopU366:
 	CMPQ    R8, R9
-	JAE     loop1359
+	JAE     loop1367
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -6733,29 +6959,29 @@ loopU358:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU358
+	JMP     loopU366
 
-loop1359:
+loop1367:
 	CMPQ    R8, R10
-	JAE     tail361
+	JAE     tail369
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1359
+	JMP     loop1367
 
-tail361:
+tail369:
 	CMPQ      R8, R11
-	JAE       done360
+	JAE       done368
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done360:
+done368:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows356
+	JMP  rows364
 
-end357:
+end365:
 	VZEROUPPER
 	RET
 
@@ -6814,36 +7040,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows362:
+rows370:
 	TESTQ SI, SI
-	JZ    end363
+	JZ    end371
 	XORQ  R8, R8
 
-loop1364:
+loop1372:
 	CMPQ      R8, R9
-	JAE       tail365
+	JAE       tail373
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1364
+	JMP       loop1372
 
-tail365:
+tail373:
 	CMPQ      R8, DI
-	JAE       next366
+	JAE       next374
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next366:
+next374:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows362
+	JMP  rows370
 
-end363:
+end371:
 	VZEROUPPER
 	RET
 
@@ -6908,14 +7134,14 @@ TEXT ·maxPool2512(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows367:
+rows375:
 	TESTQ DI, DI
-	JZ    end368
+	JZ    end376
 	XORQ  R8, R8
 
-loop1369:
+loop1377:
 	CMPQ    R8, R10
-	JAE     tail370
+	JAE     tail378
 	VMOVUPS (CX)(R8*2), Z0
 	VMOVUPS 64(CX)(R8*2), Z1
 	VMOVUPS (SI)(R8*2), Z2
@@ -6928,11 +7154,11 @@ loop1369:
 	VPERMPD Z4, Z8, Z4
 	VMOVUPS Z4, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1369
+	JMP     loop1377
 
-tail370:
+tail378:
 	CMPQ      R8, R9
-	JAE       next371
+	JAE       next379
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
@@ -6945,14 +7171,14 @@ tail370:
 	VPERMPD   Z4, Z8, Z4
 	VMOVUPS   Z4, K1, (AX)(R8*1)
 
-next371:
+next379:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows367
+	JMP  rows375
 
-end368:
+end376:
 	VZEROUPPER
 	RET
 
@@ -6996,20 +7222,20 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned372
+	JZ      oned380
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows373:
+rows381:
 	TESTQ R9, R9
-	JZ    end374
+	JZ    end382
 	XORQ  R10, R10
 
-loop1375:
+loop1383:
 	CMPQ      R10, R12
-	JAE       tail376
+	JAE       tail384
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -7042,11 +7268,11 @@ loop1375:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1375
+	JMP       loop1383
 
-tail376:
+tail384:
 	CMPQ      R10, R13
-	JAE       next377
+	JAE       next385
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -7079,7 +7305,7 @@ tail376:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next377:
+next385:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -7087,24 +7313,24 @@ next377:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows373
+	JMP  rows381
 
-end374:
+end382:
 	VZEROUPPER
 	RET
 
-oned372:
+oned380:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows378:
+rows386:
 	TESTQ R9, R9
-	JZ    end379
+	JZ    end387
 	XORQ  R10, R10
 
-loop1380:
+loop1388:
 	CMPQ      R10, R12
-	JAE       tail381
+	JAE       tail389
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (DX)(R10*1), Z6
@@ -7121,11 +7347,11 @@ loop1380:
 	VMOVUPS   Z10, (AX)(R10*2)
 	VMOVUPS   Z11, 64(AX)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1380
+	JMP       loop1388
 
-tail381:
+tail389:
 	CMPQ      R10, DI
-	JAE       next382
+	JAE       next390
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (DX)(R10*1), K1, Z6
@@ -7142,15 +7368,15 @@ tail381:
 	VMOVUPS   Z10, K2, (AX)(R10*2)
 	VMOVUPS   Z11, K3, 64(AX)(R10*2)
 
-next382:
+next390:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows378
+	JMP  rows386
 
-end379:
+end387:
 	VZEROUPPER
 	RET
 
@@ -7169,40 +7395,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock383:
+rowblock391:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile384:
+tile392:
 	TESTQ  DI, DI
-	JZ     end385
+	JZ     end393
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k386:
+k394:
 	TESTQ       R10, R10
-	JZ          ktail387
+	JZ          ktail395
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k386
+	JMP         k394
 
-ktail387:
+ktail395:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone388
+	JZ          kdone396
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone388:
+kdone396:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -7217,12 +7443,12 @@ kdone388:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias389
+	JZ            nobias397
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias389:
+nobias397:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7231,9 +7457,9 @@ nobias389:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile384
+	JMP     tile392
 
-end385:
+end393:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7241,7 +7467,7 @@ end385:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock383
+	JNZ    rowblock391
 	VZEROUPPER
 	RET
 
@@ -7260,15 +7486,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock390:
+rowblock398:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile391:
+tile399:
 	TESTQ  DI, DI
-	JZ     end392
+	JZ     end400
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -7276,9 +7502,9 @@ tile391:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k393:
+k401:
 	TESTQ       R10, R10
-	JZ          ktail394
+	JZ          ktail402
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -7287,18 +7513,18 @@ k393:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k393
+	JMP         k401
 
-ktail394:
+ktail402:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone395
+	JZ          kdone403
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone395:
+kdone403:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -7313,12 +7539,12 @@ kdone395:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias396
+	JZ            nobias404
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias396:
+nobias404:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7327,9 +7553,9 @@ nobias396:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile391
+	JMP     tile399
 
-end392:
+end400:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7337,7 +7563,7 @@ end392:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock390
+	JNZ    rowblock398
 	VZEROUPPER
 	RET
 
@@ -7356,15 +7582,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock397:
+rowblock405:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile398:
+tile406:
 	TESTQ  DI, DI
-	JZ     end399
+	JZ     end407
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7373,9 +7599,9 @@ tile398:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k400:
+k408:
 	TESTQ       R10, R10
-	JZ          ktail401
+	JZ          ktail409
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -7386,11 +7612,11 @@ k400:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k400
+	JMP         k408
 
-ktail401:
+ktail409:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone402
+	JZ          kdone410
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -7399,7 +7625,7 @@ ktail401:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone402:
+kdone410:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -7414,12 +7640,12 @@ kdone402:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias403
+	JZ            nobias411
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias403:
+nobias411:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7428,9 +7654,9 @@ nobias403:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile398
+	JMP     tile406
 
-end399:
+end407:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7438,7 +7664,7 @@ end399:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock397
+	JNZ    rowblock405
 	VZEROUPPER
 	RET
 
@@ -7456,15 +7682,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock404:
+rowblock412:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile405:
+tile413:
 	TESTQ  R8, R8
-	JZ     end406
+	JZ     end414
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7474,9 +7700,9 @@ tile405:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k407:
+k415:
 	TESTQ       R11, R11
-	JZ          ktail408
+	JZ          ktail416
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -7489,11 +7715,11 @@ k407:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k407
+	JMP         k415
 
-ktail408:
+ktail416:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone409
+	JZ          kdone417
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -7504,7 +7730,7 @@ ktail408:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone409:
+kdone417:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -7519,12 +7745,12 @@ kdone409:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias410
+	JZ            nobias418
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias410:
+nobias418:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -7533,9 +7759,9 @@ nobias410:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile405
+	JMP     tile413
 
-end406:
+end414:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7543,7 +7769,7 @@ end406:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock404
+	JNZ    rowblock412
 	VZEROUPPER
 	RET
 
@@ -7562,15 +7788,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock411:
+rowblock419:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile412:
+tile420:
 	TESTQ  DI, DI
-	JZ     end413
+	JZ     end421
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -7578,9 +7804,9 @@ tile412:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k414:
+k422:
 	TESTQ       R10, R10
-	JZ          ktail415
+	JZ          ktail423
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -7589,18 +7815,18 @@ k414:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k414
+	JMP         k422
 
-ktail415:
+ktail423:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone416
+	JZ          kdone424
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone416:
+kdone424:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -7628,13 +7854,13 @@ kdone416:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias417
+	JZ            nobias425
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias417:
+nobias425:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7645,9 +7871,9 @@ nobias417:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile412
+	JMP     tile420
 
-end413:
+end421:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7655,7 +7881,7 @@ end413:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock411
+	JNZ    rowblock419
 	VZEROUPPER
 	RET
 
@@ -7674,15 +7900,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock418:
+rowblock426:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile419:
+tile427:
 	TESTQ  DI, DI
-	JZ     end420
+	JZ     end428
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7692,9 +7918,9 @@ tile419:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k421:
+k429:
 	TESTQ       R10, R10
-	JZ          ktail422
+	JZ          ktail430
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -7706,11 +7932,11 @@ k421:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k421
+	JMP         k429
 
-ktail422:
+ktail430:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone423
+	JZ          kdone431
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -7720,7 +7946,7 @@ ktail422:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone423:
+kdone431:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -7748,13 +7974,13 @@ kdone423:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias424
+	JZ            nobias432
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias424:
+nobias432:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7765,9 +7991,9 @@ nobias424:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile419
+	JMP     tile427
 
-end420:
+end428:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7775,7 +8001,7 @@ end420:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock418
+	JNZ    rowblock426
 	VZEROUPPER
 	RET
 
@@ -7794,15 +8020,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock425:
+rowblock433:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile426:
+tile434:
 	TESTQ  DI, DI
-	JZ     end427
+	JZ     end435
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7814,9 +8040,9 @@ tile426:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k428:
+k436:
 	TESTQ       R10, R10
-	JZ          ktail429
+	JZ          ktail437
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -7831,11 +8057,11 @@ k428:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k428
+	JMP         k436
 
-ktail429:
+ktail437:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone430
+	JZ          kdone438
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -7848,7 +8074,7 @@ ktail429:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone430:
+kdone438:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -7876,13 +8102,13 @@ kdone430:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias431
+	JZ            nobias439
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias431:
+nobias439:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7893,9 +8119,9 @@ nobias431:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile426
+	JMP     tile434
 
-end427:
+end435:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7903,7 +8129,7 @@ end427:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock425
+	JNZ    rowblock433
 	VZEROUPPER
 	RET
 
@@ -7921,15 +8147,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock432:
+rowblock440:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile433:
+tile441:
 	TESTQ  R8, R8
-	JZ     end434
+	JZ     end442
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7943,9 +8169,9 @@ tile433:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k435:
+k443:
 	TESTQ       R11, R11
-	JZ          ktail436
+	JZ          ktail444
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -7963,11 +8189,11 @@ k435:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k435
+	JMP         k443
 
-ktail436:
+ktail444:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone437
+	JZ          kdone445
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -7983,7 +8209,7 @@ ktail436:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone437:
+kdone445:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -8011,13 +8237,13 @@ kdone437:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias438
+	JZ            nobias446
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias438:
+nobias446:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8028,9 +8254,9 @@ nobias438:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile433
+	JMP     tile441
 
-end434:
+end442:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -8038,7 +8264,7 @@ end434:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock432
+	JNZ    rowblock440
 	VZEROUPPER
 	RET
 
@@ -8057,15 +8283,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock439:
+rowblock447:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile440:
+tile448:
 	TESTQ  DI, DI
-	JZ     end441
+	JZ     end449
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8074,9 +8300,9 @@ tile440:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k442:
+k450:
 	TESTQ       R10, R10
-	JZ          ktail443
+	JZ          ktail451
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -8087,11 +8313,11 @@ k442:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k442
+	JMP         k450
 
-ktail443:
+ktail451:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone444
+	JZ          kdone452
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -8100,7 +8326,7 @@ ktail443:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone444:
+kdone452:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -8141,14 +8367,14 @@ kdone444:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias445
+	JZ            nobias453
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias445:
+nobias453:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8161,9 +8387,9 @@ nobias445:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile440
+	JMP     tile448
 
-end441:
+end449:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -8171,7 +8397,7 @@ end441:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock439
+	JNZ    rowblock447
 	VZEROUPPER
 	RET
 
@@ -8190,15 +8416,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock446:
+rowblock454:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile447:
+tile455:
 	TESTQ  DI, DI
-	JZ     end448
+	JZ     end456
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8210,9 +8436,9 @@ tile447:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k449:
+k457:
 	TESTQ       R10, R10
-	JZ          ktail450
+	JZ          ktail458
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -8227,11 +8453,11 @@ k449:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k449
+	JMP         k457
 
-ktail450:
+ktail458:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone451
+	JZ          kdone459
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -8244,7 +8470,7 @@ ktail450:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone451:
+kdone459:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -8285,14 +8511,14 @@ kdone451:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias452
+	JZ            nobias460
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias452:
+nobias460:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8305,9 +8531,9 @@ nobias452:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile447
+	JMP     tile455
 
-end448:
+end456:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -8315,7 +8541,7 @@ end448:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock446
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -8334,15 +8560,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock453:
+rowblock461:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile454:
+tile462:
 	TESTQ  DI, DI
-	JZ     end455
+	JZ     end463
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8357,9 +8583,9 @@ tile454:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k456:
+k464:
 	TESTQ       R10, R10
-	JZ          ktail457
+	JZ          ktail465
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -8378,11 +8604,11 @@ k456:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k456
+	JMP         k464
 
-ktail457:
+ktail465:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone458
+	JZ          kdone466
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -8399,7 +8625,7 @@ ktail457:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone458:
+kdone466:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -8440,14 +8666,14 @@ kdone458:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias459
+	JZ            nobias467
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias459:
+nobias467:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8460,9 +8686,9 @@ nobias459:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile454
+	JMP     tile462
 
-end455:
+end463:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -8470,7 +8696,7 @@ end455:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock453
+	JNZ    rowblock461
 	VZEROUPPER
 	RET
 
@@ -8488,15 +8714,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock460:
+rowblock468:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile461:
+tile469:
 	TESTQ  R8, R8
-	JZ     end462
+	JZ     end470
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8514,9 +8740,9 @@ tile461:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k463:
+k471:
 	TESTQ       R11, R11
-	JZ          ktail464
+	JZ          ktail472
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -8539,11 +8765,11 @@ k463:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k463
+	JMP         k471
 
-ktail464:
+ktail472:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone465
+	JZ          kdone473
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -8564,7 +8790,7 @@ ktail464:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone465:
+kdone473:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -8605,14 +8831,14 @@ kdone465:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias466
+	JZ            nobias474
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias466:
+nobias474:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8625,9 +8851,9 @@ nobias466:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile461
+	JMP     tile469
 
-end462:
+end470:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -8635,7 +8861,7 @@ end462:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock460
+	JNZ    rowblock468
 	VZEROUPPER
 	RET
 
@@ -8655,15 +8881,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock467:
+rowblock475:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile468:
+tile476:
 	TESTQ  R8, R8
-	JZ     end469
+	JZ     end477
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8673,9 +8899,9 @@ tile468:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k470:
+k478:
 	TESTQ       R11, R11
-	JZ          ktail471
+	JZ          ktail479
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -8688,11 +8914,11 @@ k470:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k470
+	JMP         k478
 
-ktail471:
+ktail479:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone472
+	JZ          kdone480
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -8703,7 +8929,7 @@ ktail471:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone472:
+kdone480:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -8757,7 +8983,7 @@ kdone472:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias473
+	JZ            nobias481
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -8765,7 +8991,7 @@ kdone472:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias473:
+nobias481:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8780,9 +9006,9 @@ nobias473:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile468
+	JMP     tile476
 
-end469:
+end477:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -8790,7 +9016,7 @@ end469:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock467
+	JNZ    rowblock475
 	VZEROUPPER
 	RET
 
@@ -8810,15 +9036,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock474:
+rowblock482:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile475:
+tile483:
 	TESTQ  R8, R8
-	JZ     end476
+	JZ     end484
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8832,9 +9058,9 @@ tile475:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k477:
+k485:
 	TESTQ       R11, R11
-	JZ          ktail478
+	JZ          ktail486
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -8852,11 +9078,11 @@ k477:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k477
+	JMP         k485
 
-ktail478:
+ktail486:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone479
+	JZ          kdone487
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -8872,7 +9098,7 @@ ktail478:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone479:
+kdone487:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -8926,7 +9152,7 @@ kdone479:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias480
+	JZ            nobias488
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -8934,7 +9160,7 @@ kdone479:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias480:
+nobias488:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8949,9 +9175,9 @@ nobias480:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile475
+	JMP     tile483
 
-end476:
+end484:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -8959,7 +9185,7 @@ end476:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock474
+	JNZ    rowblock482
 	VZEROUPPER
 	RET
 
@@ -8979,15 +9205,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock481:
+rowblock489:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile482:
+tile490:
 	TESTQ  R8, R8
-	JZ     end483
+	JZ     end491
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9005,9 +9231,9 @@ tile482:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k484:
+k492:
 	TESTQ       R11, R11
-	JZ          ktail485
+	JZ          ktail493
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -9030,11 +9256,11 @@ k484:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k484
+	JMP         k492
 
-ktail485:
+ktail493:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone486
+	JZ          kdone494
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -9055,7 +9281,7 @@ ktail485:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone486:
+kdone494:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -9109,7 +9335,7 @@ kdone486:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias487
+	JZ            nobias495
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -9117,7 +9343,7 @@ kdone486:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias487:
+nobias495:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -9132,9 +9358,9 @@ nobias487:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile482
+	JMP     tile490
 
-end483:
+end491:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -9142,7 +9368,7 @@ end483:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock481
+	JNZ    rowblock489
 	VZEROUPPER
 	RET
 
@@ -9161,15 +9387,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock488:
+rowblock496:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile489:
+tile497:
 	TESTQ  R9, R9
-	JZ     end490
+	JZ     end498
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9191,9 +9417,9 @@ tile489:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k491:
+k499:
 	TESTQ       R12, R12
-	JZ          ktail492
+	JZ          ktail500
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -9221,11 +9447,11 @@ k491:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k491
+	JMP         k499
 
-ktail492:
+ktail500:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone493
+	JZ          kdone501
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -9251,7 +9477,7 @@ ktail492:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone493:
+kdone501:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -9305,7 +9531,7 @@ kdone493:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias494
+	JZ            nobias502
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -9313,7 +9539,7 @@ kdone493:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias494:
+nobias502:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -9328,9 +9554,9 @@ nobias494:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile489
+	JMP     tile497
 
-end490:
+end498:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -9338,7 +9564,7 @@ end490:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock488
+	JNZ    rowblock496
 	VZEROUPPER
 	RET
 
@@ -9358,50 +9584,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock495:
+rowblock503:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile496:
+tile504:
 	TESTQ        DI, DI
-	JZ           end497
+	JZ           end505
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit499
+	JNZ          cinit507
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero498
+	JZ           zero506
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart500
+	JMP          kstart508
 
-cinit499:
+cinit507:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart500
+	JMP       kstart508
 
-zero498:
+zero506:
 	VXORPS Z0, Z0, Z0
 
-kstart500:
+kstart508:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k501:
+k509:
 	TESTQ        R10, R10
-	JZ           kdone502
+	JZ           kdone510
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k501
+	JMP          k509
 
-kdone502:
+kdone510:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn503
+	JZ           nobn511
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -9414,21 +9640,21 @@ kdone502:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn503:
+nobn511:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu504
+	JZ        norelu512
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu504:
+norelu512:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile496
+	JMP     tile504
 
-end497:
+end505:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9438,7 +9664,7 @@ end497:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock495
+	JNZ    rowblock503
 	VZEROUPPER
 	RET
 
@@ -9458,41 +9684,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock505:
+rowblock513:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile506:
+tile514:
 	TESTQ        DI, DI
-	JZ           end507
+	JZ           end515
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit509
+	JNZ          cinit517
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero508
+	JZ           zero516
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart510
+	JMP          kstart518
 
-cinit509:
+cinit517:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart510
+	JMP       kstart518
 
-zero508:
+zero516:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart510:
+kstart518:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k511:
+k519:
 	TESTQ        R10, R10
-	JZ           kdone512
+	JZ           kdone520
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -9501,12 +9727,12 @@ k511:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k511
+	JMP          k519
 
-kdone512:
+kdone520:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn513
+	JZ           nobn521
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -9522,24 +9748,24 @@ kdone512:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn513:
+nobn521:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu514
+	JZ        norelu522
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu514:
+norelu522:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile506
+	JMP     tile514
 
-end507:
+end515:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9549,7 +9775,7 @@ end507:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock505
+	JNZ    rowblock513
 	VZEROUPPER
 	RET
 
@@ -9569,44 +9795,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock515:
+rowblock523:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile516:
+tile524:
 	TESTQ        DI, DI
-	JZ           end517
+	JZ           end525
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit519
+	JNZ          cinit527
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero518
+	JZ           zero526
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart520
+	JMP          kstart528
 
-cinit519:
+cinit527:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart520
+	JMP       kstart528
 
-zero518:
+zero526:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart520:
+kstart528:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k521:
+k529:
 	TESTQ        R10, R10
-	JZ           kdone522
+	JZ           kdone530
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -9617,12 +9843,12 @@ k521:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k521
+	JMP          k529
 
-kdone522:
+kdone530:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn523
+	JZ           nobn531
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9641,9 +9867,9 @@ kdone522:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn523:
+nobn531:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu524
+	JZ        norelu532
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9652,16 +9878,16 @@ nobn523:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu524:
+norelu532:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile516
+	JMP     tile524
 
-end517:
+end525:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9671,7 +9897,7 @@ end517:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock515
+	JNZ    rowblock523
 	VZEROUPPER
 	RET
 
@@ -9691,47 +9917,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock525:
+rowblock533:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile526:
+tile534:
 	TESTQ        DI, DI
-	JZ           end527
+	JZ           end535
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit529
+	JNZ          cinit537
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero528
+	JZ           zero536
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart530
+	JMP          kstart538
 
-cinit529:
+cinit537:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart530
+	JMP       kstart538
 
-zero528:
+zero536:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart530:
+kstart538:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k531:
+k539:
 	TESTQ        R10, R10
-	JZ           kdone532
+	JZ           kdone540
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -9744,12 +9970,12 @@ k531:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k531
+	JMP          k539
 
-kdone532:
+kdone540:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn533
+	JZ           nobn541
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9771,9 +9997,9 @@ kdone532:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn533:
+nobn541:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu534
+	JZ        norelu542
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9784,7 +10010,7 @@ nobn533:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu534:
+norelu542:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -9792,9 +10018,9 @@ norelu534:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile526
+	JMP     tile534
 
-end527:
+end535:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9804,7 +10030,7 @@ end527:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock525
+	JNZ    rowblock533
 	VZEROUPPER
 	RET
 
@@ -9824,42 +10050,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock535:
+rowblock543:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile536:
+tile544:
 	TESTQ        DI, DI
-	JZ           end537
+	JZ           end545
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit539
+	JNZ          cinit547
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero538
+	JZ           zero546
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart540
+	JMP          kstart548
 
-cinit539:
+cinit547:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart540
+	JMP       kstart548
 
-zero538:
+zero546:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart540:
+kstart548:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k541:
+k549:
 	TESTQ        R10, R10
-	JZ           kdone542
+	JZ           kdone550
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -9868,12 +10094,12 @@ k541:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k541
+	JMP          k549
 
-kdone542:
+kdone550:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn543
+	JZ           nobn551
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -9892,25 +10118,25 @@ kdone542:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn543:
+nobn551:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu544
+	JZ        norelu552
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu544:
+norelu552:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile536
+	JMP     tile544
 
-end537:
+end545:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -9920,7 +10146,7 @@ end537:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock535
+	JNZ    rowblock543
 	VZEROUPPER
 	RET
 
@@ -9940,48 +10166,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock545:
+rowblock553:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile546:
+tile554:
 	TESTQ        DI, DI
-	JZ           end547
+	JZ           end555
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit549
+	JNZ          cinit557
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero548
+	JZ           zero556
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart550
+	JMP          kstart558
 
-cinit549:
+cinit557:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart550
+	JMP       kstart558
 
-zero548:
+zero556:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart550:
+kstart558:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k551:
+k559:
 	TESTQ        R10, R10
-	JZ           kdone552
+	JZ           kdone560
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -9993,12 +10219,12 @@ k551:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k551
+	JMP          k559
 
-kdone552:
+kdone560:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn553
+	JZ           nobn561
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -10023,9 +10249,9 @@ kdone552:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn553:
+nobn561:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu554
+	JZ        norelu562
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10036,7 +10262,7 @@ nobn553:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu554:
+norelu562:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -10045,9 +10271,9 @@ norelu554:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile546
+	JMP     tile554
 
-end547:
+end555:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10057,7 +10283,7 @@ end547:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock545
+	JNZ    rowblock553
 	VZEROUPPER
 	RET
 
@@ -10077,18 +10303,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock555:
+rowblock563:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile556:
+tile564:
 	TESTQ        DI, DI
-	JZ           end557
+	JZ           end565
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit559
+	JNZ          cinit567
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero558
+	JZ           zero566
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10096,9 +10322,9 @@ tile556:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart560
+	JMP          kstart568
 
-cinit559:
+cinit567:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10107,9 +10333,9 @@ cinit559:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart560
+	JMP       kstart568
 
-zero558:
+zero566:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10117,14 +10343,14 @@ zero558:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart560:
+kstart568:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k561:
+k569:
 	TESTQ        R10, R10
-	JZ           kdone562
+	JZ           kdone570
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -10139,12 +10365,12 @@ k561:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k561
+	JMP          k569
 
-kdone562:
+kdone570:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn563
+	JZ           nobn571
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -10175,9 +10401,9 @@ kdone562:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn563:
+nobn571:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu564
+	JZ        norelu572
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10192,7 +10418,7 @@ nobn563:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu564:
+norelu572:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -10203,9 +10429,9 @@ norelu564:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile556
+	JMP     tile564
 
-end557:
+end565:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10215,7 +10441,7 @@ end557:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock555
+	JNZ    rowblock563
 	VZEROUPPER
 	RET
 
@@ -10235,18 +10461,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock565:
+rowblock573:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile566:
+tile574:
 	TESTQ        DI, DI
-	JZ           end567
+	JZ           end575
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit569
+	JNZ          cinit577
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero568
+	JZ           zero576
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10256,9 +10482,9 @@ tile566:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart570
+	JMP          kstart578
 
-cinit569:
+cinit577:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10269,9 +10495,9 @@ cinit569:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart570
+	JMP       kstart578
 
-zero568:
+zero576:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10281,14 +10507,14 @@ zero568:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart570:
+kstart578:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k571:
+k579:
 	TESTQ        R10, R10
-	JZ           kdone572
+	JZ           kdone580
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -10306,12 +10532,12 @@ k571:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k571
+	JMP          k579
 
-kdone572:
+kdone580:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn573
+	JZ           nobn581
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -10348,9 +10574,9 @@ kdone572:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn573:
+nobn581:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu574
+	JZ        norelu582
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10369,7 +10595,7 @@ nobn573:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu574:
+norelu582:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -10382,9 +10608,9 @@ norelu574:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile566
+	JMP     tile574
 
-end567:
+end575:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10394,7 +10620,7 @@ end567:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock565
+	JNZ    rowblock573
 	VZEROUPPER
 	RET
 
@@ -10414,46 +10640,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock575:
+rowblock583:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile576:
+tile584:
 	TESTQ        DI, DI
-	JZ           end577
+	JZ           end585
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit579
+	JNZ          cinit587
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero578
+	JZ           zero586
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart580
+	JMP          kstart588
 
-cinit579:
+cinit587:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart580
+	JMP       kstart588
 
-zero578:
+zero586:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart580:
+kstart588:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k581:
+k589:
 	TESTQ        R10, R10
-	JZ           kdone582
+	JZ           kdone590
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -10464,12 +10690,12 @@ k581:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k581
+	JMP          k589
 
-kdone582:
+kdone590:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn583
+	JZ           nobn591
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -10494,9 +10720,9 @@ kdone582:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn583:
+nobn591:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu584
+	JZ        norelu592
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10505,7 +10731,7 @@ nobn583:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu584:
+norelu592:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -10514,9 +10740,9 @@ norelu584:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile576
+	JMP     tile584
 
-end577:
+end585:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -10526,7 +10752,7 @@ end577:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock575
+	JNZ    rowblock583
 	VZEROUPPER
 	RET
 
@@ -10546,18 +10772,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock585:
+rowblock593:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile586:
+tile594:
 	TESTQ        DI, DI
-	JZ           end587
+	JZ           end595
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit589
+	JNZ          cinit597
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero588
+	JZ           zero596
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10565,9 +10791,9 @@ tile586:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart590
+	JMP          kstart598
 
-cinit589:
+cinit597:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -10577,9 +10803,9 @@ cinit589:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart590
+	JMP       kstart598
 
-zero588:
+zero596:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10587,14 +10813,14 @@ zero588:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart590:
+kstart598:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k591:
+k599:
 	TESTQ        R10, R10
-	JZ           kdone592
+	JZ           kdone600
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -10609,12 +10835,12 @@ k591:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k591
+	JMP          k599
 
-kdone592:
+kdone600:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn593
+	JZ           nobn601
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -10648,9 +10874,9 @@ kdone592:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn593:
+nobn601:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu594
+	JZ        norelu602
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10665,7 +10891,7 @@ nobn593:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu594:
+norelu602:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -10677,9 +10903,9 @@ norelu594:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile586
+	JMP     tile594
 
-end587:
+end595:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -10689,7 +10915,7 @@ end587:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock585
+	JNZ    rowblock593
 	VZEROUPPER
 	RET
 
@@ -10709,18 +10935,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock595:
+rowblock603:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile596:
+tile604:
 	TESTQ        DI, DI
-	JZ           end597
+	JZ           end605
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit599
+	JNZ          cinit607
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero598
+	JZ           zero606
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10731,9 +10957,9 @@ tile596:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart600
+	JMP          kstart608
 
-cinit599:
+cinit607:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10746,9 +10972,9 @@ cinit599:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart600
+	JMP       kstart608
 
-zero598:
+zero606:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10759,14 +10985,14 @@ zero598:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart600:
+kstart608:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k601:
+k609:
 	TESTQ        R10, R10
-	JZ           kdone602
+	JZ           kdone610
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -10785,12 +11011,12 @@ k601:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k601
+	JMP          k609
 
-kdone602:
+kdone610:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn603
+	JZ           nobn611
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -10833,9 +11059,9 @@ kdone602:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn603:
+nobn611:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu604
+	JZ        norelu612
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10856,7 +11082,7 @@ nobn603:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu604:
+norelu612:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -10871,9 +11097,9 @@ norelu604:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile596
+	JMP     tile604
 
-end597:
+end605:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -10883,7 +11109,7 @@ end597:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock595
+	JNZ    rowblock603
 	VZEROUPPER
 	RET
 
@@ -10903,18 +11129,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock605:
+rowblock613:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile606:
+tile614:
 	TESTQ        DI, DI
-	JZ           end607
+	JZ           end615
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit609
+	JNZ          cinit617
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero608
+	JZ           zero616
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10928,9 +11154,9 @@ tile606:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart610
+	JMP          kstart618
 
-cinit609:
+cinit617:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10946,9 +11172,9 @@ cinit609:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart610
+	JMP       kstart618
 
-zero608:
+zero616:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10962,14 +11188,14 @@ zero608:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart610:
+kstart618:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k611:
+k619:
 	TESTQ        R10, R10
-	JZ           kdone612
+	JZ           kdone620
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -10992,12 +11218,12 @@ k611:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k611
+	JMP          k619
 
-kdone612:
+kdone620:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn613
+	JZ           nobn621
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -11049,9 +11275,9 @@ kdone612:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn613:
+nobn621:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu614
+	JZ        norelu622
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11078,7 +11304,7 @@ nobn613:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu614:
+norelu622:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -11096,9 +11322,9 @@ norelu614:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile606
+	JMP     tile614
 
-end607:
+end615:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -11108,7 +11334,7 @@ end607:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock605
+	JNZ    rowblock613
 	VZEROUPPER
 	RET
 
@@ -11129,26 +11355,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock615:
+rowblock623:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile616:
+tile624:
 	TESTQ        R8, R8
-	JZ           end617
+	JZ           end625
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit619
+	JNZ          cinit627
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero618
+	JZ           zero626
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart620
+	JMP          kstart628
 
-cinit619:
+cinit627:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -11157,22 +11383,22 @@ cinit619:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart620
+	JMP       kstart628
 
-zero618:
+zero626:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart620:
+kstart628:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k621:
+k629:
 	TESTQ        R11, R11
-	JZ           kdone622
+	JZ           kdone630
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -11185,12 +11411,12 @@ k621:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k621
+	JMP          k629
 
-kdone622:
+kdone630:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn623
+	JZ           nobn631
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -11221,9 +11447,9 @@ kdone622:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn623:
+nobn631:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu624
+	JZ        norelu632
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11234,7 +11460,7 @@ nobn623:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu624:
+norelu632:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -11245,9 +11471,9 @@ norelu624:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile616
+	JMP     tile624
 
-end617:
+end625:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11257,7 +11483,7 @@ end617:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock615
+	JNZ    rowblock623
 	VZEROUPPER
 	RET
 
@@ -11278,18 +11504,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock625:
+rowblock633:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile626:
+tile634:
 	TESTQ        R8, R8
-	JZ           end627
+	JZ           end635
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit629
+	JNZ          cinit637
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero628
+	JZ           zero636
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11299,9 +11525,9 @@ tile626:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart630
+	JMP          kstart638
 
-cinit629:
+cinit637:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -11314,9 +11540,9 @@ cinit629:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart630
+	JMP       kstart638
 
-zero628:
+zero636:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11326,14 +11552,14 @@ zero628:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart630:
+kstart638:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k631:
+k639:
 	TESTQ        R11, R11
-	JZ           kdone632
+	JZ           kdone640
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -11351,12 +11577,12 @@ k631:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k631
+	JMP          k639
 
-kdone632:
+kdone640:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn633
+	JZ           nobn641
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -11399,9 +11625,9 @@ kdone632:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn633:
+nobn641:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu634
+	JZ        norelu642
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11420,7 +11646,7 @@ nobn633:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu634:
+norelu642:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -11435,9 +11661,9 @@ norelu634:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile626
+	JMP     tile634
 
-end627:
+end635:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11447,7 +11673,7 @@ end627:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock625
+	JNZ    rowblock633
 	VZEROUPPER
 	RET
 
@@ -11468,18 +11694,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock635:
+rowblock643:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile636:
+tile644:
 	TESTQ        R8, R8
-	JZ           end637
+	JZ           end645
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit639
+	JNZ          cinit647
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero638
+	JZ           zero646
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11493,9 +11719,9 @@ tile636:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart640
+	JMP          kstart648
 
-cinit639:
+cinit647:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -11512,9 +11738,9 @@ cinit639:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart640
+	JMP       kstart648
 
-zero638:
+zero646:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11528,14 +11754,14 @@ zero638:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart640:
+kstart648:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k641:
+k649:
 	TESTQ        R11, R11
-	JZ           kdone642
+	JZ           kdone650
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -11558,12 +11784,12 @@ k641:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k641
+	JMP          k649
 
-kdone642:
+kdone650:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn643
+	JZ           nobn651
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -11618,9 +11844,9 @@ kdone642:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn643:
+nobn651:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu644
+	JZ        norelu652
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11647,7 +11873,7 @@ nobn643:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu644:
+norelu652:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -11666,9 +11892,9 @@ norelu644:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile636
+	JMP     tile644
 
-end637:
+end645:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11678,7 +11904,7 @@ end637:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock635
+	JNZ    rowblock643
 	VZEROUPPER
 	RET
 
@@ -11699,18 +11925,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock645:
+rowblock653:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile646:
+tile654:
 	TESTQ        R8, R8
-	JZ           end647
+	JZ           end655
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit649
+	JNZ          cinit657
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero648
+	JZ           zero656
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11728,9 +11954,9 @@ tile646:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart650
+	JMP          kstart658
 
-cinit649:
+cinit657:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -11751,9 +11977,9 @@ cinit649:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart650
+	JMP       kstart658
 
-zero648:
+zero656:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11771,14 +11997,14 @@ zero648:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart650:
+kstart658:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k651:
+k659:
 	TESTQ        R11, R11
-	JZ           kdone652
+	JZ           kdone660
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -11806,12 +12032,12 @@ k651:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k651
+	JMP          k659
 
-kdone652:
+kdone660:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn653
+	JZ           nobn661
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -11878,9 +12104,9 @@ kdone652:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn653:
+nobn661:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu654
+	JZ        norelu662
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11915,7 +12141,7 @@ nobn653:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu654:
+norelu662:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -11938,9 +12164,9 @@ norelu654:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile646
+	JMP     tile654
 
-end647:
+end655:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11950,7 +12176,7 @@ end647:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock645
+	JNZ    rowblock653
 	VZEROUPPER
 	RET
 
@@ -11971,18 +12197,18 @@ TEXT ·gemmXN8x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R13
 	SHLQ  $0x02, R13
 
-rowblock655:
+rowblock663:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile656:
+tile664:
 	TESTQ        R8, R8
-	JZ           end657
+	JZ           end665
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit659
+	JNZ          cinit667
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero658
+	JZ           zero666
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Z0
 	VBROADCASTSS 4(R12), Z1
@@ -11992,9 +12218,9 @@ tile656:
 	VBROADCASTSS 20(R12), Z5
 	VBROADCASTSS 24(R12), Z6
 	VBROADCASTSS 28(R12), Z7
-	JMP          kstart660
+	JMP          kstart668
 
-cinit659:
+cinit667:
 	MOVQ      SI, R12
 	VMOVUPS.Z (R12), K1, Z0
 	ADDQ      R13, R12
@@ -12011,9 +12237,9 @@ cinit659:
 	VMOVUPS.Z (R12), K1, Z6
 	ADDQ      R13, R12
 	VMOVUPS.Z (R12), K1, Z7
-	JMP       kstart660
+	JMP       kstart668
 
-zero658:
+zero666:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12023,15 +12249,15 @@ zero658:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart660:
+kstart668:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k661:
+k669:
 	TESTQ        R11, R11
-	JZ           kdone662
+	JZ           kdone670
 	VMOVUPS.Z    (R10), K1, Z8
 	VBROADCASTSS (R9), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -12053,12 +12279,12 @@ k661:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k661
+	JMP          k669
 
-kdone662:
+kdone670:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn663
+	JZ           nobn671
 	MOVQ         SI, R12
 	VMOVUPS      Z0, K1, (R12)
 	ADDQ         R13, R12
@@ -12113,9 +12339,9 @@ kdone662:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn663:
+nobn671:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu664
+	JZ        norelu672
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12134,7 +12360,7 @@ nobn663:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu664:
+norelu672:
 	MOVQ    R9, R12
 	VMOVUPS Z0, K1, (R12)
 	ADDQ    R13, R12
@@ -12154,9 +12380,9 @@ norelu664:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile656
+	JMP     tile664
 
-end657:
+end665:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -12166,7 +12392,7 @@ end657:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock655
+	JNZ    rowblock663
 	VZEROUPPER
 	RET
 
@@ -12180,33 +12406,33 @@ TEXT ·gemmConv1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock665:
+rowblock673:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile666:
+tile674:
 	TESTQ        BX, BX
-	JZ           end667
+	JZ           end675
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit669
+	JNZ          cinit677
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero668
+	JZ           zero676
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
-	JMP          kstart670
+	JMP          kstart678
 
-cinit669:
+cinit677:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
-	JMP       kstart670
+	JMP       kstart678
 
-zero668:
+zero676:
 	VXORPS Z0, Z0, Z0
 
-kstart670:
+kstart678:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12214,9 +12440,9 @@ kstart670:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k671:
+k679:
 	TESTQ        R8, R8
-	JZ           kdone672
+	JZ           kdone680
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z1
 	VBROADCASTSS (SI), Z2
@@ -12224,14 +12450,14 @@ k671:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k671
+	JMP          k679
 
-kdone672:
+kdone680:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn673
+	JZ           nobn681
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	MOVQ         c2+104(FP), DI
@@ -12244,22 +12470,22 @@ kdone672:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn673:
+nobn681:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu674
+	JZ        norelu682
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu674:
+norelu682:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile666
+	JMP     tile674
 
-end667:
+end675:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12271,7 +12497,7 @@ end667:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock665
+	JNZ    rowblock673
 	VZEROUPPER
 	RET
 
@@ -12285,36 +12511,36 @@ TEXT ·gemmConv1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock675:
+rowblock683:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile676:
+tile684:
 	TESTQ        BX, BX
-	JZ           end677
+	JZ           end685
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit679
+	JNZ          cinit687
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero678
+	JZ           zero686
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart680
+	JMP          kstart688
 
-cinit679:
+cinit687:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS.Z 64(SI), K1, Z1
-	JMP       kstart680
+	JMP       kstart688
 
-zero678:
+zero686:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart680:
+kstart688:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12324,9 +12550,9 @@ kstart680:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k681:
+k689:
 	TESTQ        R8, R8
-	JZ           kdone682
+	JZ           kdone690
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z2
 	VMOVUPS.Z    (R11)(R9*4), K1, Z3
@@ -12336,14 +12562,14 @@ k681:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k681
+	JMP          k689
 
-kdone682:
+kdone690:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn683
+	JZ           nobn691
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -12359,25 +12585,25 @@ kdone682:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn683:
+nobn691:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu684
+	JZ        norelu692
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu684:
+norelu692:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile676
+	JMP     tile684
 
-end677:
+end685:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12389,7 +12615,7 @@ end677:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock675
+	JNZ    rowblock683
 	VZEROUPPER
 	RET
 
@@ -12403,39 +12629,39 @@ TEXT ·gemmConv1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock685:
+rowblock693:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile686:
+tile694:
 	TESTQ        BX, BX
-	JZ           end687
+	JZ           end695
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit689
+	JNZ          cinit697
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero688
+	JZ           zero696
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart690
+	JMP          kstart698
 
-cinit689:
+cinit697:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS   64(SI), Z1
 	VMOVUPS.Z 128(SI), K1, Z2
-	JMP       kstart690
+	JMP       kstart698
 
-zero688:
+zero696:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart690:
+kstart698:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12447,9 +12673,9 @@ kstart690:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k691:
+k699:
 	TESTQ        R8, R8
-	JZ           kdone692
+	JZ           kdone700
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z3
 	VMOVUPS      (R11)(R9*4), Z4
@@ -12461,14 +12687,14 @@ k691:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k691
+	JMP          k699
 
-kdone692:
+kdone700:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn693
+	JZ           nobn701
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12487,9 +12713,9 @@ kdone692:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn693:
+nobn701:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu694
+	JZ        norelu702
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12498,7 +12724,7 @@ nobn693:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu694:
+norelu702:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12506,9 +12732,9 @@ norelu694:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile686
+	JMP     tile694
 
-end687:
+end695:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12520,7 +12746,7 @@ end687:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock685
+	JNZ    rowblock693
 	VZEROUPPER
 	RET
 
@@ -12534,26 +12760,26 @@ TEXT ·gemmConv1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock695:
+rowblock703:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile696:
+tile704:
 	TESTQ        BX, BX
-	JZ           end697
+	JZ           end705
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit699
+	JNZ          cinit707
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero698
+	JZ           zero706
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart700
+	JMP          kstart708
 
-cinit699:
+cinit707:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12561,15 +12787,15 @@ cinit699:
 	VMOVUPS   64(SI), Z1
 	VMOVUPS   128(SI), Z2
 	VMOVUPS.Z 192(SI), K1, Z3
-	JMP       kstart700
+	JMP       kstart708
 
-zero698:
+zero706:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart700:
+kstart708:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12583,9 +12809,9 @@ kstart700:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k701:
+k709:
 	TESTQ        R8, R8
-	JZ           kdone702
+	JZ           kdone710
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS      (R11)(R9*4), Z5
@@ -12599,14 +12825,14 @@ k701:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k701
+	JMP          k709
 
-kdone702:
+kdone710:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn703
+	JZ           nobn711
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12628,9 +12854,9 @@ kdone702:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn703:
+nobn711:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu704
+	JZ        norelu712
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12641,7 +12867,7 @@ nobn703:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu704:
+norelu712:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12650,9 +12876,9 @@ norelu704:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile696
+	JMP     tile704
 
-end697:
+end705:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12664,7 +12890,7 @@ end697:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock695
+	JNZ    rowblock703
 	VZEROUPPER
 	RET
 
@@ -12678,37 +12904,37 @@ TEXT ·gemmConv2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock705:
+rowblock713:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile706:
+tile714:
 	TESTQ        BX, BX
-	JZ           end707
+	JZ           end715
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit709
+	JNZ          cinit717
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero708
+	JZ           zero716
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
-	JMP          kstart710
+	JMP          kstart718
 
-cinit709:
+cinit717:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z1
-	JMP       kstart710
+	JMP       kstart718
 
-zero708:
+zero716:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart710:
+kstart718:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12716,9 +12942,9 @@ kstart710:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k711:
+k719:
 	TESTQ        R8, R8
-	JZ           kdone712
+	JZ           kdone720
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z2
 	VBROADCASTSS (SI), Z3
@@ -12728,14 +12954,14 @@ k711:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k711
+	JMP          k719
 
-kdone712:
+kdone720:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn713
+	JZ           nobn721
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -12754,16 +12980,16 @@ kdone712:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn713:
+nobn721:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu714
+	JZ        norelu722
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu714:
+norelu722:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -12771,9 +12997,9 @@ norelu714:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile706
+	JMP     tile714
 
-end707:
+end715:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12785,7 +13011,7 @@ end707:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock705
+	JNZ    rowblock713
 	VZEROUPPER
 	RET
 
@@ -12799,26 +13025,26 @@ TEXT ·gemmConv2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock715:
+rowblock723:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile716:
+tile724:
 	TESTQ        BX, BX
-	JZ           end717
+	JZ           end725
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit719
+	JNZ          cinit727
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero718
+	JZ           zero726
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(SI), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart720
+	JMP          kstart728
 
-cinit719:
+cinit727:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12827,15 +13053,15 @@ cinit719:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z2
 	VMOVUPS.Z 64(SI), K1, Z3
-	JMP       kstart720
+	JMP       kstart728
 
-zero718:
+zero726:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart720:
+kstart728:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12845,9 +13071,9 @@ kstart720:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k721:
+k729:
 	TESTQ        R8, R8
-	JZ           kdone722
+	JZ           kdone730
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS.Z    (R11)(R9*4), K1, Z5
@@ -12860,14 +13086,14 @@ k721:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k721
+	JMP          k729
 
-kdone722:
+kdone730:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn723
+	JZ           nobn731
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -12892,9 +13118,9 @@ kdone722:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn723:
+nobn731:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu724
+	JZ        norelu732
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12905,7 +13131,7 @@ nobn723:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu724:
+norelu732:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -12915,9 +13141,9 @@ norelu724:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile716
+	JMP     tile724
 
-end717:
+end725:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12929,7 +13155,7 @@ end717:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock715
+	JNZ    rowblock723
 	VZEROUPPER
 	RET
 
@@ -12943,18 +13169,18 @@ TEXT ·gemmConv2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock725:
+rowblock733:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile726:
+tile734:
 	TESTQ        BX, BX
-	JZ           end727
+	JZ           end735
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit729
+	JNZ          cinit737
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero728
+	JZ           zero736
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -12962,9 +13188,9 @@ tile726:
 	VBROADCASTSS 4(SI), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart730
+	JMP          kstart738
 
-cinit729:
+cinit737:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12975,9 +13201,9 @@ cinit729:
 	VMOVUPS   (SI), Z3
 	VMOVUPS   64(SI), Z4
 	VMOVUPS.Z 128(SI), K1, Z5
-	JMP       kstart730
+	JMP       kstart738
 
-zero728:
+zero736:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12985,7 +13211,7 @@ zero728:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart730:
+kstart738:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12997,9 +13223,9 @@ kstart730:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k731:
+k739:
 	TESTQ        R8, R8
-	JZ           kdone732
+	JZ           kdone740
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS      (R11)(R9*4), Z7
@@ -13015,14 +13241,14 @@ k731:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k731
+	JMP          k739
 
-kdone732:
+kdone740:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn733
+	JZ           nobn741
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13053,9 +13279,9 @@ kdone732:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn733:
+nobn741:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu734
+	JZ        norelu742
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13070,7 +13296,7 @@ nobn733:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu734:
+norelu742:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -13082,9 +13308,9 @@ norelu734:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile726
+	JMP     tile734
 
-end727:
+end735:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13096,7 +13322,7 @@ end727:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock725
+	JNZ    rowblock733
 	VZEROUPPER
 	RET
 
@@ -13110,18 +13336,18 @@ TEXT ·gemmConv2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock735:
+rowblock743:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile736:
+tile744:
 	TESTQ        BX, BX
-	JZ           end737
+	JZ           end745
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit739
+	JNZ          cinit747
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero738
+	JZ           zero746
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13131,9 +13357,9 @@ tile736:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart740
+	JMP          kstart748
 
-cinit739:
+cinit747:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13146,9 +13372,9 @@ cinit739:
 	VMOVUPS   64(SI), Z5
 	VMOVUPS   128(SI), Z6
 	VMOVUPS.Z 192(SI), K1, Z7
-	JMP       kstart740
+	JMP       kstart748
 
-zero738:
+zero746:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13158,7 +13384,7 @@ zero738:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart740:
+kstart748:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13172,9 +13398,9 @@ kstart740:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k741:
+k749:
 	TESTQ        R8, R8
-	JZ           kdone742
+	JZ           kdone750
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z8
 	VMOVUPS      (R11)(R9*4), Z9
@@ -13193,14 +13419,14 @@ k741:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k741
+	JMP          k749
 
-kdone742:
+kdone750:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn743
+	JZ           nobn751
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13237,9 +13463,9 @@ kdone742:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn743:
+nobn751:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu744
+	JZ        norelu752
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13258,7 +13484,7 @@ nobn743:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu744:
+norelu752:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -13272,9 +13498,9 @@ norelu744:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile736
+	JMP     tile744
 
-end737:
+end745:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13286,7 +13512,7 @@ end737:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock735
+	JNZ    rowblock743
 	VZEROUPPER
 	RET
 
@@ -13300,25 +13526,25 @@ TEXT ·gemmConv3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock745:
+rowblock753:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile746:
+tile754:
 	TESTQ        BX, BX
-	JZ           end747
+	JZ           end755
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit749
+	JNZ          cinit757
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero748
+	JZ           zero756
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
-	JMP          kstart750
+	JMP          kstart758
 
-cinit749:
+cinit757:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13327,14 +13553,14 @@ cinit749:
 	VMOVUPS.Z (SI), K1, Z1
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z2
-	JMP       kstart750
+	JMP       kstart758
 
-zero748:
+zero756:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart750:
+kstart758:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13342,9 +13568,9 @@ kstart750:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k751:
+k759:
 	TESTQ        R8, R8
-	JZ           kdone752
+	JZ           kdone760
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z3
 	VBROADCASTSS (SI), Z4
@@ -13356,14 +13582,14 @@ k751:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k751
+	JMP          k759
 
-kdone752:
+kdone760:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn753
+	JZ           nobn761
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -13388,9 +13614,9 @@ kdone752:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn753:
+nobn761:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu754
+	JZ        norelu762
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13399,7 +13625,7 @@ nobn753:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu754:
+norelu762:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -13409,9 +13635,9 @@ norelu754:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile746
+	JMP     tile754
 
-end747:
+end755:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13423,7 +13649,7 @@ end747:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock745
+	JNZ    rowblock753
 	VZEROUPPER
 	RET
 
@@ -13437,18 +13663,18 @@ TEXT ·gemmConv3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock755:
+rowblock763:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile756:
+tile764:
 	TESTQ        BX, BX
-	JZ           end757
+	JZ           end765
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit759
+	JNZ          cinit767
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero758
+	JZ           zero766
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13456,9 +13682,9 @@ tile756:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(SI), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart760
+	JMP          kstart768
 
-cinit759:
+cinit767:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13470,9 +13696,9 @@ cinit759:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z4
 	VMOVUPS.Z 64(SI), K1, Z5
-	JMP       kstart760
+	JMP       kstart768
 
-zero758:
+zero766:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13480,7 +13706,7 @@ zero758:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart760:
+kstart768:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13490,9 +13716,9 @@ kstart760:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k761:
+k769:
 	TESTQ        R8, R8
-	JZ           kdone762
+	JZ           kdone770
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS.Z    (R11)(R9*4), K1, Z7
@@ -13508,14 +13734,14 @@ k761:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k761
+	JMP          k769
 
-kdone762:
+kdone770:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn763
+	JZ           nobn771
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -13549,9 +13775,9 @@ kdone762:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn763:
+nobn771:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu764
+	JZ        norelu772
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13566,7 +13792,7 @@ nobn763:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu764:
+norelu772:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -13579,9 +13805,9 @@ norelu764:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile756
+	JMP     tile764
 
-end757:
+end765:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13593,7 +13819,7 @@ end757:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock755
+	JNZ    rowblock763
 	VZEROUPPER
 	RET
 
@@ -13607,18 +13833,18 @@ TEXT ·gemmConv3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock765:
+rowblock773:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile766:
+tile774:
 	TESTQ        BX, BX
-	JZ           end767
+	JZ           end775
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit769
+	JNZ          cinit777
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero768
+	JZ           zero776
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13629,9 +13855,9 @@ tile766:
 	VBROADCASTSS 8(SI), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart770
+	JMP          kstart778
 
-cinit769:
+cinit777:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13646,9 +13872,9 @@ cinit769:
 	VMOVUPS   (SI), Z6
 	VMOVUPS   64(SI), Z7
 	VMOVUPS.Z 128(SI), K1, Z8
-	JMP       kstart770
+	JMP       kstart778
 
-zero768:
+zero776:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13659,7 +13885,7 @@ zero768:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart770:
+kstart778:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13671,9 +13897,9 @@ kstart770:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k771:
+k779:
 	TESTQ        R8, R8
-	JZ           kdone772
+	JZ           kdone780
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z9
 	VMOVUPS      (R11)(R9*4), Z10
@@ -13693,14 +13919,14 @@ k771:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k771
+	JMP          k779
 
-kdone772:
+kdone780:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn773
+	JZ           nobn781
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13743,9 +13969,9 @@ kdone772:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn773:
+nobn781:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu774
+	JZ        norelu782
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13766,7 +13992,7 @@ nobn773:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu774:
+norelu782:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -13782,9 +14008,9 @@ norelu774:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile766
+	JMP     tile774
 
-end767:
+end775:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13796,7 +14022,7 @@ end767:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock765
+	JNZ    rowblock773
 	VZEROUPPER
 	RET
 
@@ -13810,18 +14036,18 @@ TEXT ·gemmConv3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock775:
+rowblock783:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile776:
+tile784:
 	TESTQ        BX, BX
-	JZ           end777
+	JZ           end785
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit779
+	JNZ          cinit787
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero778
+	JZ           zero786
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13835,9 +14061,9 @@ tile776:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart780
+	JMP          kstart788
 
-cinit779:
+cinit787:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13855,9 +14081,9 @@ cinit779:
 	VMOVUPS   64(SI), Z9
 	VMOVUPS   128(SI), Z10
 	VMOVUPS.Z 192(SI), K1, Z11
-	JMP       kstart780
+	JMP       kstart788
 
-zero778:
+zero786:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13871,7 +14097,7 @@ zero778:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart780:
+kstart788:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13885,9 +14111,9 @@ kstart780:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k781:
+k789:
 	TESTQ        R8, R8
-	JZ           kdone782
+	JZ           kdone790
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z12
 	VMOVUPS      (R11)(R9*4), Z13
@@ -13911,14 +14137,14 @@ k781:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k781
+	JMP          k789
 
-kdone782:
+kdone790:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn783
+	JZ           nobn791
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13970,9 +14196,9 @@ kdone782:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn783:
+nobn791:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu784
+	JZ        norelu792
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13999,7 +14225,7 @@ nobn783:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu784:
+norelu792:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -14018,9 +14244,9 @@ norelu784:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile776
+	JMP     tile784
 
-end777:
+end785:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14032,7 +14258,7 @@ end777:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock775
+	JNZ    rowblock783
 	VZEROUPPER
 	RET
 
@@ -14047,26 +14273,26 @@ TEXT ·gemmConv4x1_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock785:
+rowblock793:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile786:
+tile794:
 	TESTQ        SI, SI
-	JZ           end787
+	JZ           end795
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit789
+	JNZ          cinit797
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero788
+	JZ           zero796
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VBROADCASTSS 4(DI), Z1
 	VBROADCASTSS 8(DI), Z2
 	VBROADCASTSS 12(DI), Z3
-	JMP          kstart790
+	JMP          kstart798
 
-cinit789:
+cinit797:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14077,15 +14303,15 @@ cinit789:
 	VMOVUPS.Z (DI), K1, Z2
 	ADDQ      R10, DI
 	VMOVUPS.Z (DI), K1, Z3
-	JMP       kstart790
+	JMP       kstart798
 
-zero788:
+zero796:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart790:
+kstart798:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14093,9 +14319,9 @@ kstart790:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k791:
+k799:
 	TESTQ        R9, R9
-	JZ           kdone792
+	JZ           kdone800
 	MOVLQSX      (R8), R10
 	VMOVUPS.Z    (R11)(R10*4), K1, Z4
 	VBROADCASTSS (DI), Z5
@@ -14109,14 +14335,14 @@ k791:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k791
+	JMP          k799
 
-kdone792:
+kdone800:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn793
+	JZ           nobn801
 	MOVQ         DX, DI
 	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R10, DI
@@ -14147,9 +14373,9 @@ kdone792:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn793:
+nobn801:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu794
+	JZ        norelu802
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14160,7 +14386,7 @@ nobn793:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu794:
+norelu802:
 	MOVQ    R8, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R10, DI
@@ -14172,9 +14398,9 @@ norelu794:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000004, BX
 	DECQ    SI
-	JMP     tile786
+	JMP     tile794
 
-end787:
+end795:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14186,7 +14412,7 @@ end787:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock785
+	JNZ    rowblock793
 	VZEROUPPER
 	RET
 
@@ -14201,18 +14427,18 @@ TEXT ·gemmConv4x2_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock795:
+rowblock803:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile796:
+tile804:
 	TESTQ        SI, SI
-	JZ           end797
+	JZ           end805
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit799
+	JNZ          cinit807
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero798
+	JZ           zero806
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14222,9 +14448,9 @@ tile796:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(DI), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart800
+	JMP          kstart808
 
-cinit799:
+cinit807:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14239,9 +14465,9 @@ cinit799:
 	ADDQ      R10, DI
 	VMOVUPS   (DI), Z6
 	VMOVUPS.Z 64(DI), K1, Z7
-	JMP       kstart800
+	JMP       kstart808
 
-zero798:
+zero806:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14251,7 +14477,7 @@ zero798:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart800:
+kstart808:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14261,9 +14487,9 @@ kstart800:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k801:
+k809:
 	TESTQ        R9, R9
-	JZ           kdone802
+	JZ           kdone810
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z8
 	VMOVUPS.Z    (R12)(R10*4), K1, Z9
@@ -14282,14 +14508,14 @@ k801:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k801
+	JMP          k809
 
-kdone802:
+kdone810:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn803
+	JZ           nobn811
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, K1, 64(DI)
@@ -14332,9 +14558,9 @@ kdone802:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn803:
+nobn811:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu804
+	JZ        norelu812
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14353,7 +14579,7 @@ nobn803:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu804:
+norelu812:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
@@ -14369,9 +14595,9 @@ norelu804:
 	ADDQ    $0x00000080, DX
 	ADDQ    $0x00000008, BX
 	DECQ    SI
-	JMP     tile796
+	JMP     tile804
 
-end797:
+end805:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14383,7 +14609,7 @@ end797:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock795
+	JNZ    rowblock803
 	VZEROUPPER
 	RET
 
@@ -14398,18 +14624,18 @@ TEXT ·gemmConv4x3_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock805:
+rowblock813:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile806:
+tile814:
 	TESTQ        SI, SI
-	JZ           end807
+	JZ           end815
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit809
+	JNZ          cinit817
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero808
+	JZ           zero816
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14423,9 +14649,9 @@ tile806:
 	VBROADCASTSS 12(DI), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart810
+	JMP          kstart818
 
-cinit809:
+cinit817:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14444,9 +14670,9 @@ cinit809:
 	VMOVUPS   (DI), Z9
 	VMOVUPS   64(DI), Z10
 	VMOVUPS.Z 128(DI), K1, Z11
-	JMP       kstart810
+	JMP       kstart818
 
-zero808:
+zero816:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14460,7 +14686,7 @@ zero808:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart810:
+kstart818:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14472,9 +14698,9 @@ kstart810:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k811:
+k819:
 	TESTQ        R9, R9
-	JZ           kdone812
+	JZ           kdone820
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z12
 	VMOVUPS      (R12)(R10*4), Z13
@@ -14498,14 +14724,14 @@ k811:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k811
+	JMP          k819
 
-kdone812:
+kdone820:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn813
+	JZ           nobn821
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -14560,9 +14786,9 @@ kdone812:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn813:
+nobn821:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu814
+	JZ        norelu822
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14589,7 +14815,7 @@ nobn813:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu814:
+norelu822:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -14609,9 +14835,9 @@ norelu814:
 	ADDQ    $0x000000c0, DX
 	ADDQ    $0x0000000c, BX
 	DECQ    SI
-	JMP     tile806
+	JMP     tile814
 
-end807:
+end815:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14623,7 +14849,7 @@ end807:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock805
+	JNZ    rowblock813
 	VZEROUPPER
 	RET
 
@@ -14638,18 +14864,18 @@ TEXT ·gemmConv4x4_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock815:
+rowblock823:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile816:
+tile824:
 	TESTQ        SI, SI
-	JZ           end817
+	JZ           end825
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit819
+	JNZ          cinit827
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero818
+	JZ           zero826
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14667,9 +14893,9 @@ tile816:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart820
+	JMP          kstart828
 
-cinit819:
+cinit827:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14692,9 +14918,9 @@ cinit819:
 	VMOVUPS   64(DI), Z13
 	VMOVUPS   128(DI), Z14
 	VMOVUPS.Z 192(DI), K1, Z15
-	JMP       kstart820
+	JMP       kstart828
 
-zero818:
+zero826:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14712,7 +14938,7 @@ zero818:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart820:
+kstart828:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14726,9 +14952,9 @@ kstart820:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k821:
+k829:
 	TESTQ        R9, R9
-	JZ           kdone822
+	JZ           kdone830
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z16
 	VMOVUPS      (R12)(R10*4), Z17
@@ -14757,14 +14983,14 @@ k821:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k821
+	JMP          k829
 
-kdone822:
+kdone830:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn823
+	JZ           nobn831
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -14831,9 +15057,9 @@ kdone822:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn823:
+nobn831:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu824
+	JZ        norelu832
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14868,7 +15094,7 @@ nobn823:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu824:
+norelu832:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -14892,9 +15118,9 @@ norelu824:
 	ADDQ    $0x00000100, DX
 	ADDQ    $0x00000010, BX
 	DECQ    SI
-	JMP     tile816
+	JMP     tile824
 
-end817:
+end825:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14906,7 +15132,7 @@ end817:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock815
+	JNZ    rowblock823
 	VZEROUPPER
 	RET
 
@@ -14939,84 +15165,12 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs825:
+pairs833:
 	CMPQ SI, $0x02
-	JB   odd826
+	JB   odd834
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
-
-loopU828:
-	CMPQ        R10, R8
-	JAE         loop1829
-	VMOVUPS     (AX)(R10*1), Y4
-	VFMADD231PS (CX)(R10*1), Y4, Y0
-	VMOVUPS     32(AX)(R10*1), Y5
-	VFMADD231PS 32(CX)(R10*1), Y5, Y1
-	VMOVUPS     64(AX)(R10*1), Y6
-	VFMADD231PS 64(CX)(R10*1), Y6, Y2
-	VMOVUPS     96(AX)(R10*1), Y7
-	VFMADD231PS 96(CX)(R10*1), Y7, Y3
-	ADDQ        $0x00000080, R10
-	JMP         loopU828
-
-loop1829:
-	CMPQ        R10, R9
-	JAE         tail831
-	VMOVUPS     (AX)(R10*1), Y4
-	VFMADD231PS (CX)(R10*1), Y4, Y0
-	ADDQ        $0x00000020, R10
-	JMP         loop1829
-
-tail831:
-	CMPQ        R10, DI
-	JAE         done830
-	VMASKMOVPS  (AX)(R10*1), Y15, Y4
-	VMASKMOVPS  (CX)(R10*1), Y15, Y5
-	VFMADD231PS Y5, Y4, Y1
-
-done830:
-	XORQ R10, R10
-
-loopU832:
-	CMPQ        R10, R8
-	JAE         loop1833
-	VMOVUPS     (R11)(R10*1), Y4
-	VFMADD231PS (R12)(R10*1), Y4, Y2
-	VMOVUPS     32(R11)(R10*1), Y5
-	VFMADD231PS 32(R12)(R10*1), Y5, Y1
-	VMOVUPS     64(R11)(R10*1), Y6
-	VFMADD231PS 64(R12)(R10*1), Y6, Y2
-	VMOVUPS     96(R11)(R10*1), Y7
-	VFMADD231PS 96(R12)(R10*1), Y7, Y3
-	ADDQ        $0x00000080, R10
-	JMP         loopU832
-
-loop1833:
-	CMPQ        R10, R9
-	JAE         tail835
-	VMOVUPS     (R11)(R10*1), Y4
-	VFMADD231PS (R12)(R10*1), Y4, Y2
-	ADDQ        $0x00000020, R10
-	JMP         loop1833
-
-tail835:
-	CMPQ        R10, DI
-	JAE         done834
-	VMASKMOVPS  (R11)(R10*1), Y15, Y4
-	VMASKMOVPS  (R12)(R10*1), Y15, Y5
-	VFMADD231PS Y5, Y4, Y3
-
-done834:
-	LEAQ (R11)(DX*1), AX
-	LEAQ (R12)(BX*1), CX
-	SUBQ $0x02, SI
-	JMP  pairs825
-
-odd826:
-	TESTQ SI, SI
-	JZ    end827
-	XORQ  R10, R10
 
 loopU836:
 	CMPQ        R10, R8
@@ -15048,7 +15202,79 @@ tail839:
 	VFMADD231PS Y5, Y4, Y1
 
 done838:
-end827:
+	XORQ R10, R10
+
+loopU840:
+	CMPQ        R10, R8
+	JAE         loop1841
+	VMOVUPS     (R11)(R10*1), Y4
+	VFMADD231PS (R12)(R10*1), Y4, Y2
+	VMOVUPS     32(R11)(R10*1), Y5
+	VFMADD231PS 32(R12)(R10*1), Y5, Y1
+	VMOVUPS     64(R11)(R10*1), Y6
+	VFMADD231PS 64(R12)(R10*1), Y6, Y2
+	VMOVUPS     96(R11)(R10*1), Y7
+	VFMADD231PS 96(R12)(R10*1), Y7, Y3
+	ADDQ        $0x00000080, R10
+	JMP         loopU840
+
+loop1841:
+	CMPQ        R10, R9
+	JAE         tail843
+	VMOVUPS     (R11)(R10*1), Y4
+	VFMADD231PS (R12)(R10*1), Y4, Y2
+	ADDQ        $0x00000020, R10
+	JMP         loop1841
+
+tail843:
+	CMPQ        R10, DI
+	JAE         done842
+	VMASKMOVPS  (R11)(R10*1), Y15, Y4
+	VMASKMOVPS  (R12)(R10*1), Y15, Y5
+	VFMADD231PS Y5, Y4, Y3
+
+done842:
+	LEAQ (R11)(DX*1), AX
+	LEAQ (R12)(BX*1), CX
+	SUBQ $0x02, SI
+	JMP  pairs833
+
+odd834:
+	TESTQ SI, SI
+	JZ    end835
+	XORQ  R10, R10
+
+loopU844:
+	CMPQ        R10, R8
+	JAE         loop1845
+	VMOVUPS     (AX)(R10*1), Y4
+	VFMADD231PS (CX)(R10*1), Y4, Y0
+	VMOVUPS     32(AX)(R10*1), Y5
+	VFMADD231PS 32(CX)(R10*1), Y5, Y1
+	VMOVUPS     64(AX)(R10*1), Y6
+	VFMADD231PS 64(CX)(R10*1), Y6, Y2
+	VMOVUPS     96(AX)(R10*1), Y7
+	VFMADD231PS 96(CX)(R10*1), Y7, Y3
+	ADDQ        $0x00000080, R10
+	JMP         loopU844
+
+loop1845:
+	CMPQ        R10, R9
+	JAE         tail847
+	VMOVUPS     (AX)(R10*1), Y4
+	VFMADD231PS (CX)(R10*1), Y4, Y0
+	ADDQ        $0x00000020, R10
+	JMP         loop1845
+
+tail847:
+	CMPQ        R10, DI
+	JAE         done846
+	VMASKMOVPS  (AX)(R10*1), Y15, Y4
+	VMASKMOVPS  (CX)(R10*1), Y15, Y5
+	VFMADD231PS Y5, Y4, Y1
+
+done846:
+end835:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -15086,14 +15312,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows840:
+rows848:
 	TESTQ SI, SI
-	JZ    end841
+	JZ    end849
 	XORQ  R10, R10
 
-loopU842:
+loopU850:
 	CMPQ        R10, R8
-	JAE         loop1843
+	JAE         loop1851
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -15107,32 +15333,32 @@ loopU842:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU842
+	JMP         loopU850
 
-loop1843:
+loop1851:
 	CMPQ        R10, R9
-	JAE         tail845
+	JAE         tail853
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1843
+	JMP         loop1851
 
-tail845:
+tail853:
 	CMPQ        R10, DI
-	JAE         done844
+	JAE         done852
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done844:
+done852:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows840
+	JMP  rows848
 
-end841:
+end849:
 	VZEROUPPER
 	RET
 
@@ -15162,9 +15388,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU846:
+loopU854:
 	CMPQ        CX, DX
-	JAE         loop1847
+	JAE         loop1855
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -15178,26 +15404,26 @@ loopU846:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU846
+	JMP         loopU854
 
-loop1847:
+loop1855:
 	CMPQ        CX, BX
-	JAE         tail849
+	JAE         tail857
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1847
+	JMP         loop1855
 
-tail849:
+tail857:
 	CMPQ        CX, SI
-	JAE         done848
+	JAE         done856
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done848:
+done856:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -15232,9 +15458,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU850:
+loopU858:
 	CMPQ    DX, BX
-	JAE     loop1851
+	JAE     loop1859
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -15244,27 +15470,27 @@ loopU850:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU850
+	JMP     loopU858
 
-loop1851:
+loop1859:
 	CMPQ    DX, SI
-	JAE     tail853
+	JAE     tail861
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1851
+	JMP     loop1859
 
-tail853:
+tail861:
 	CMPQ       DX, DI
-	JAE        done852
+	JAE        done860
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done852:
+done860:
 	VZEROUPPER
 	RET
 
@@ -15291,9 +15517,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU854:
+loopU862:
 	CMPQ    DX, BX
-	JAE     loop1855
+	JAE     loop1863
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -15305,29 +15531,29 @@ loopU854:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU854
+	JMP     loopU862
 
-loop1855:
+loop1863:
 	CMPQ    DX, SI
-	JAE     tail857
+	JAE     tail865
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1855
+	JMP     loop1863
 
-tail857:
+tail865:
 	CMPQ       DX, DI
-	JAE        done856
+	JAE        done864
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done856:
+done864:
 	VZEROUPPER
 	RET
 
@@ -15347,7 +15573,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off858
+	JZ           off866
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -15358,9 +15584,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1860:
+loop1868:
 	CMPQ    DX, BX
-	JAE     tail862
+	JAE     tail870
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -15369,11 +15595,11 @@ loop1860:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1860
+	JMP     loop1868
 
-tail862:
+tail870:
 	CMPQ       DX, SI
-	JAE        done861
+	JAE        done869
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -15382,11 +15608,11 @@ tail862:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done861:
+done869:
 	VZEROUPPER
 	RET
 
-off858:
+off866:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -15397,27 +15623,27 @@ off858:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1864:
+loop1872:
 	CMPQ    DX, BX
-	JAE     tail866
+	JAE     tail874
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1864
+	JMP     loop1872
 
-tail866:
+tail874:
 	CMPQ       DX, SI
-	JAE        done865
+	JAE        done873
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done865:
+done873:
 	VZEROUPPER
 	RET
 
@@ -15439,7 +15665,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off867
+	JZ           off875
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -15450,9 +15676,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1869:
+loop1877:
 	CMPQ    BX, SI
-	JAE     tail871
+	JAE     tail879
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15467,11 +15693,11 @@ loop1869:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1869
+	JMP     loop1877
 
-tail871:
+tail879:
 	CMPQ       BX, DI
-	JAE        done870
+	JAE        done878
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15486,11 +15712,11 @@ tail871:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done870:
+done878:
 	VZEROUPPER
 	RET
 
-off867:
+off875:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -15501,9 +15727,9 @@ off867:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1873:
+loop1881:
 	CMPQ    BX, SI
-	JAE     tail875
+	JAE     tail883
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15516,11 +15742,11 @@ loop1873:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1873
+	JMP     loop1881
 
-tail875:
+tail883:
 	CMPQ       BX, DI
-	JAE        done874
+	JAE        done882
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15533,7 +15759,7 @@ tail875:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done874:
+done882:
 	VZEROUPPER
 	RET
 
@@ -15570,9 +15796,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1877:
+loop1885:
 	CMPQ    SI, DI
-	JAE     tail879
+	JAE     tail887
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -15597,11 +15823,11 @@ loop1877:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1877
+	JMP     loop1885
 
-tail879:
+tail887:
 	CMPQ       SI, R8
-	JAE        done878
+	JAE        done886
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -15626,7 +15852,7 @@ tail879:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done878:
+done886:
 	VZEROUPPER
 	RET
 
@@ -15658,9 +15884,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1881:
+loop1889:
 	CMPQ    BX, SI
-	JAE     tail883
+	JAE     tail891
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15678,11 +15904,11 @@ loop1881:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1881
+	JMP     loop1889
 
-tail883:
+tail891:
 	CMPQ       BX, DI
-	JAE        done882
+	JAE        done890
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15700,7 +15926,7 @@ tail883:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done882:
+done890:
 	VZEROUPPER
 	RET
 
@@ -15720,9 +15946,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU884:
+loopU892:
 	CMPQ        BX, DX
-	JAE         loop1885
+	JAE         loop1893
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -15732,17 +15958,17 @@ loopU884:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU884
+	JMP         loopU892
 
-loop1885:
+loop1893:
 	CMPQ        BX, CX
-	JAE         done886
+	JAE         done894
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1885
+	JMP         loop1893
 
-done886:
+done894:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -15776,22 +16002,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows887:
+rows895:
 	TESTQ    BX, BX
-	JZ       end890
+	JZ       end898
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do889
-	JP       do889
-	JMP      next888
+	JNE      do897
+	JP       do897
+	JMP      next896
 
-do889:
+do897:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU891:
+loopU899:
 	CMPQ        R9, R8
-	JAE         loop1892
+	JAE         loop1900
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -15799,33 +16025,33 @@ loopU891:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU891
+	JMP         loopU899
 
-loop1892:
+loop1900:
 	CMPQ        R9, SI
-	JAE         tail894
+	JAE         tail902
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1892
+	JMP         loop1900
 
-tail894:
+tail902:
 	CMPQ        R9, DI
-	JAE         done893
+	JAE         done901
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done893:
-next888:
+done901:
+next896:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows887
+	JMP  rows895
 
-end890:
+end898:
 	VZEROUPPER
 	RET
 
@@ -15854,22 +16080,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows895:
+rows903:
 	TESTQ    DI, DI
-	JZ       end898
+	JZ       end906
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do897
-	JP       do897
-	JMP      next896
+	JNE      do905
+	JP       do905
+	JMP      next904
 
-do897:
+do905:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU899:
+loopU907:
 	CMPQ        R11, R10
-	JAE         loop1900
+	JAE         loop1908
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -15883,11 +16109,11 @@ loopU899:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU899
+	JMP         loopU907
 
-loop1900:
+loop1908:
 	CMPQ        R11, R8
-	JAE         tail902
+	JAE         tail910
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -15895,11 +16121,11 @@ loop1900:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1900
+	JMP         loop1908
 
-tail902:
+tail910:
 	CMPQ        R11, R9
-	JAE         done901
+	JAE         done909
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -15909,15 +16135,15 @@ tail902:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done901:
-next896:
+done909:
+next904:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows895
+	JMP  rows903
 
-end898:
+end906:
 	VZEROUPPER
 	RET
 
@@ -15932,7 +16158,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end903
+	JZ           end911
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -15945,22 +16171,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks904:
+blocks912:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone905
+	JA   blocksDone913
 	MOVQ R10, R9
-	JMP  blocks904
+	JMP  blocks912
 
-blocksDone905:
+blocksDone913:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU906:
+blockU914:
 	CMPQ    R9, DI
-	JAE     last12_918
+	JAE     last12_926
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -15973,222 +16199,6 @@ blockU906:
 	VMOVAPS Y13, Y9
 	VMOVAPS Y13, Y10
 	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap919:
-	CMPQ         R10, SI
-	JAE          taps920
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap919
-
-taps920:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU906
-
-last12_918:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_917
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap921:
-	CMPQ         R10, SI
-	JAE          taps922
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap921
-
-taps922:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end903
-
-last11_917:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_916
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap923:
-	CMPQ         R10, SI
-	JAE          taps924
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap923
-
-taps924:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end903
-
-last10_916:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_915
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap925:
-	CMPQ         R10, SI
-	JAE          taps926
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap925
-
-taps926:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end903
-
-last9_915:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_914
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
 tap927:
@@ -16206,380 +16216,14 @@ tap927:
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
 	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap927
-
-taps928:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end903
-
-last8_914:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_913
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	XORQ    R10, R10
-
-tap929:
-	CMPQ         R10, SI
-	JAE          taps930
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
-	INCQ         R10
-	JMP          tap929
-
-taps930:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end903
-
-last7_913:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_912
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	XORQ    R10, R10
-
-tap931:
-	CMPQ         R10, SI
-	JAE          taps932
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
-	INCQ         R10
-	JMP          tap931
-
-taps932:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end903
-
-last6_912:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_911
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	XORQ    R10, R10
-
-tap933:
-	CMPQ         R10, SI
-	JAE          taps934
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
-	INCQ         R10
-	JMP          tap933
-
-taps934:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end903
-
-last5_911:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_910
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	XORQ    R10, R10
-
-tap935:
-	CMPQ         R10, SI
-	JAE          taps936
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
-	INCQ         R10
-	JMP          tap935
-
-taps936:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end903
-
-last4_910:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_909
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	XORQ    R10, R10
-
-tap937:
-	CMPQ         R10, SI
-	JAE          taps938
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
-	INCQ         R10
-	JMP          tap937
-
-taps938:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end903
-
-last3_909:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_908
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	XORQ    R10, R10
-
-tap939:
-	CMPQ         R10, SI
-	JAE          taps940
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
-	INCQ         R10
-	JMP          tap939
-
-taps940:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end903
-
-last2_908:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_907
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	XORQ    R10, R10
-
-tap941:
-	CMPQ         R10, SI
-	JAE          taps942
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
-	INCQ         R10
-	JMP          tap941
-
-taps942:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end903
-
-last1_907:
-	VMOVAPS Y13, Y0
-	XORQ    R10, R10
-
-tap943:
-	CMPQ         R10, SI
-	JAE          taps944
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
-	INCQ         R10
-	JMP          tap943
-
-taps944:
-	VMASKMOVPS Y0, Y15, (AX)(R9*1)
-
-end903:
-	VZEROUPPER
-	RET
-
-// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
-// Requires: AVX, FMA3
-TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
-	VBROADCASTSS b+72(FP), Y13
-	MOVQ         y+0(FP), AX
-	MOVQ         x+16(FP), CX
-	MOVQ         offs+32(FP), DX
-	MOVQ         w+40(FP), BX
-	MOVQ         taps+48(FP), SI
-	MOVQ         rows+56(FP), R12
-	MOVQ         n+64(FP), R8
-	TESTQ        R8, R8
-	JZ           end947
-	MOVQ         R8, DI
-	DECQ         DI
-	ANDQ         $0x00000007, DI
-	INCQ         DI
-	MOVQ         $0x00000008, R9
-	SUBQ         DI, R9
-	LEAQ         maskTable<>+0(SB), DI
-	VMOVUPS      (DI)(R9*4), Y15
-	MOVQ         R8, DI
-	DECQ         DI
-	XORQ         R9, R9
-
-blocks948:
-	LEAQ 96(R9), R10
-	CMPQ R10, DI
-	JA   blocksDone949
-	MOVQ R10, R9
-	JMP  blocks948
-
-blocksDone949:
-	MOVQ R9, DI
-	SHLQ $0x02, DI
-	SHLQ $0x02, R8
-
-row945:
-	TESTQ R12, R12
-	JZ    end947
-	XORQ  R9, R9
-
-blockU950:
-	CMPQ    R9, DI
-	JAE     last12_962
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap963:
-	CMPQ         R10, SI
-	JAE          taps964
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
 	VFMADD231PS  256(CX)(R11*1), Y12, Y8
 	VFMADD231PS  288(CX)(R11*1), Y12, Y9
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap963
+	JMP          tap927
 
-taps964:
+taps928:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -16593,13 +16237,13 @@ taps964:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU950
+	JMP     blockU914
 
-last12_962:
+last12_926:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_961
+	JBE     last11_925
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16614,9 +16258,9 @@ last12_962:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap965:
+tap929:
 	CMPQ         R10, SI
-	JAE          taps966
+	JAE          taps930
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16635,9 +16279,9 @@ tap965:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap965
+	JMP          tap929
 
-taps966:
+taps930:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16650,13 +16294,13 @@ taps966:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next946
+	JMP        end911
 
-last11_961:
+last11_925:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_960
+	JBE     last10_924
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16670,9 +16314,9 @@ last11_961:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap967:
+tap931:
 	CMPQ         R10, SI
-	JAE          taps968
+	JAE          taps932
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16690,9 +16334,9 @@ tap967:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap967
+	JMP          tap931
 
-taps968:
+taps932:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16704,13 +16348,13 @@ taps968:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next946
+	JMP        end911
 
-last10_960:
+last10_924:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_959
+	JBE     last9_923
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16723,9 +16367,9 @@ last10_960:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap969:
+tap933:
 	CMPQ         R10, SI
-	JAE          taps970
+	JAE          taps934
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16742,9 +16386,9 @@ tap969:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap969
+	JMP          tap933
 
-taps970:
+taps934:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16755,13 +16399,13 @@ taps970:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next946
+	JMP        end911
 
-last9_959:
+last9_923:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_958
+	JBE     last8_922
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16771,6 +16415,372 @@ last9_959:
 	VMOVAPS Y13, Y6
 	VMOVAPS Y13, Y7
 	VMOVAPS Y13, Y8
+	XORQ    R10, R10
+
+tap935:
+	CMPQ         R10, SI
+	JAE          taps936
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
+	INCQ         R10
+	JMP          tap935
+
+taps936:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        end911
+
+last8_922:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000e0
+	JBE     last7_921
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	XORQ    R10, R10
+
+tap937:
+	CMPQ         R10, SI
+	JAE          taps938
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
+	INCQ         R10
+	JMP          tap937
+
+taps938:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        end911
+
+last7_921:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000c0
+	JBE     last6_920
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	XORQ    R10, R10
+
+tap939:
+	CMPQ         R10, SI
+	JAE          taps940
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
+	INCQ         R10
+	JMP          tap939
+
+taps940:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        end911
+
+last6_920:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_919
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	XORQ    R10, R10
+
+tap941:
+	CMPQ         R10, SI
+	JAE          taps942
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
+	INCQ         R10
+	JMP          tap941
+
+taps942:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        end911
+
+last5_919:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_918
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap943:
+	CMPQ         R10, SI
+	JAE          taps944
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap943
+
+taps944:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        end911
+
+last4_918:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_917
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap945:
+	CMPQ         R10, SI
+	JAE          taps946
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap945
+
+taps946:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        end911
+
+last3_917:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_916
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap947:
+	CMPQ         R10, SI
+	JAE          taps948
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap947
+
+taps948:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        end911
+
+last2_916:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_915
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap949:
+	CMPQ         R10, SI
+	JAE          taps950
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap949
+
+taps950:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        end911
+
+last1_915:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap951:
+	CMPQ         R10, SI
+	JAE          taps952
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap951
+
+taps952:
+	VMASKMOVPS Y0, Y15, (AX)(R9*1)
+
+end911:
+	VZEROUPPER
+	RET
+
+// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, FMA3
+TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Y13
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), R12
+	MOVQ         n+64(FP), R8
+	TESTQ        R8, R8
+	JZ           end955
+	MOVQ         R8, DI
+	DECQ         DI
+	ANDQ         $0x00000007, DI
+	INCQ         DI
+	MOVQ         $0x00000008, R9
+	SUBQ         DI, R9
+	LEAQ         maskTable<>+0(SB), DI
+	VMOVUPS      (DI)(R9*4), Y15
+	MOVQ         R8, DI
+	DECQ         DI
+	XORQ         R9, R9
+
+blocks956:
+	LEAQ 96(R9), R10
+	CMPQ R10, DI
+	JA   blocksDone957
+	MOVQ R10, R9
+	JMP  blocks956
+
+blocksDone957:
+	MOVQ R9, DI
+	SHLQ $0x02, DI
+	SHLQ $0x02, R8
+
+row953:
+	TESTQ R12, R12
+	JZ    end955
+	XORQ  R9, R9
+
+blockU958:
+	CMPQ    R9, DI
+	JAE     last12_970
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap971:
@@ -16788,28 +16798,34 @@ tap971:
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
 	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
 	JMP          tap971
 
 taps972:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next946
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU958
 
-last8_958:
+last12_970:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_957
+	CMPQ    R11, $0x00000160
+	JBE     last11_969
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16818,6 +16834,10 @@ last8_958:
 	VMOVAPS Y13, Y5
 	VMOVAPS Y13, Y6
 	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap973:
@@ -16834,8 +16854,12 @@ tap973:
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
 	JMP          tap973
 
@@ -16847,14 +16871,18 @@ taps974:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        next954
 
-last7_957:
+last11_969:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_956
+	CMPQ    R11, $0x00000140
+	JBE     last10_968
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16862,6 +16890,10 @@ last7_957:
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
 	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
 tap975:
@@ -16877,8 +16909,12 @@ tap975:
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
 	JMP          tap975
 
@@ -16889,20 +16925,28 @@ taps976:
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        next954
 
-last6_956:
+last10_968:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_955
+	CMPQ    R11, $0x00000120
+	JBE     last9_967
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
 tap977:
@@ -16917,8 +16961,12 @@ tap977:
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
 	JMP          tap977
 
@@ -16928,19 +16976,27 @@ taps978:
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        next954
 
-last5_955:
+last9_967:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_954
+	CMPQ    R11, $0x00000100
+	JBE     last8_966
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
 tap979:
@@ -16954,8 +17010,12 @@ tap979:
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
 	JMP          tap979
 
@@ -16964,18 +17024,26 @@ taps980:
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        next954
 
-last4_954:
+last8_966:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_953
+	CMPQ    R11, $0x000000e0
+	JBE     last7_965
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap981:
@@ -16988,8 +17056,12 @@ tap981:
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
 	JMP          tap981
 
@@ -16997,17 +17069,25 @@ taps982:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        next954
 
-last3_953:
+last7_965:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_952
+	CMPQ    R11, $0x000000c0
+	JBE     last6_964
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
 tap983:
@@ -17019,24 +17099,36 @@ tap983:
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
 	JMP          tap983
 
 taps984:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        next954
 
-last2_952:
+last6_964:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_951
+	CMPQ    R11, $0x000000a0
+	JBE     last5_963
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
 tap985:
@@ -17047,18 +17139,34 @@ tap985:
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
 	JMP          tap985
 
 taps986:
 	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next946
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        next954
 
-last1_951:
+last5_963:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_962
 	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
 tap987:
@@ -17068,23 +17176,141 @@ tap987:
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
 	JMP          tap987
 
 taps988:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        next954
+
+last4_962:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_961
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap989:
+	CMPQ         R10, SI
+	JAE          taps990
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap989
+
+taps990:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        next954
+
+last3_961:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_960
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap991:
+	CMPQ         R10, SI
+	JAE          taps992
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap991
+
+taps992:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        next954
+
+last2_960:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_959
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap993:
+	CMPQ         R10, SI
+	JAE          taps994
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap993
+
+taps994:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        next954
+
+last1_959:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap995:
+	CMPQ         R10, SI
+	JAE          taps996
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap995
+
+taps996:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next946:
+next954:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row945
+	JMP  row953
 
-end947:
+end955:
 	VZEROUPPER
 	RET
 
@@ -17132,69 +17358,69 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide989
+	JNZ     wide997
 
-plane990:
+plane998:
 	MOVQ BX, DI
 
-row991:
+row999:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked993
+	JA         masked1001
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow994:
+nextRow1002:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row991
+	JNZ  row999
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane990
+	JNZ  plane998
 	VZEROUPPER
 	RET
 
-masked993:
+masked1001:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow994
+	JMP        nextRow1002
 
-wide989:
-plane995:
+wide997:
+plane1003:
 	MOVQ BX, R13
 
-row996:
+row1004:
 	XORQ R14, R14
 
-full1000:
+full1008:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full1000
+	JB         full1008
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked998
+	JA         masked1006
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow999:
+nextRow1007:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row996
+	JNZ  row1004
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane995
+	JNZ  plane1003
 	VZEROUPPER
 	RET
 
-masked998:
+masked1006:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow999
+	JMP        nextRow1007
 
 // func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
 // Requires: AVX
@@ -17250,104 +17476,22 @@ TEXT ·copyPlanesBN256(SB), NOSPLIT, $0-104
 	SHLQ    $0x01, R9
 	ORQ     R9, BX
 	CMPQ    BX, $0x00
-	JE      mode1001
+	JE      mode1009
 	CMPQ    BX, $0x01
-	JE      mode1002
+	JE      mode1010
 	CMPQ    BX, $0x02
-	JE      mode1003
+	JE      mode1011
 	CMPQ    BX, $0x03
-	JE      mode1004
+	JE      mode1012
 	CMPQ    BX, $0x04
-	JE      mode1005
+	JE      mode1013
 	CMPQ    BX, $0x05
-	JE      mode1006
+	JE      mode1014
 	CMPQ    BX, $0x06
-	JE      mode1007
-	JMP     mode1008
+	JE      mode1015
+	JMP     mode1016
 
-mode1001:
-plane1009:
-	MOVQ         scale+80(FP), R9
-	VBROADCASTSS (R9), Y1
-	MOVQ         shift+88(FP), R9
-	VBROADCASTSS (R9), Y2
-	ADDQ         $0x04, scale+80(FP)
-	ADDQ         $0x04, shift+88(FP)
-	MOVQ         rows+64(FP), BX
-
-row1010:
-	XORQ       DI, DI
-	VMASKMOVPS (DX)(DI*1), Y15, Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VANDPS     Y15, Y5, Y5
-	LEAQ       32(AX)(DI*1), R9
-	CMPQ       R9, R8
-	JA         masked1011
-	VMOVUPS    Y5, (CX)(DI*1)
-
-nextRow1012:
-	ADDQ SI, AX
-	ADDQ SI, CX
-	ADDQ R10, DX
-	DECQ BX
-	JNZ  row1010
-	MOVQ dps+16(FP), R9
-	ADDQ R9, AX
-	ADDQ R9, CX
-	ADDQ sps+40(FP), DX
-	DECQ planes+56(FP)
-	JNZ  plane1009
-	VZEROUPPER
-	RET
-
-masked1011:
-	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1012
-
-mode1002:
-plane1013:
-	MOVQ         scale+80(FP), R9
-	VBROADCASTSS (R9), Y1
-	MOVQ         shift+88(FP), R9
-	VBROADCASTSS (R9), Y2
-	ADDQ         $0x04, scale+80(FP)
-	ADDQ         $0x04, shift+88(FP)
-	MOVQ         rows+64(FP), BX
-
-row1014:
-	XORQ       DI, DI
-	VMASKMOVPS (DX)(DI*1), Y15, Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VANDPS     Y15, Y5, Y5
-	LEAQ       32(AX)(DI*1), R9
-	CMPQ       R9, R8
-	JA         masked1015
-	VMOVUPS    Y0, (AX)(DI*1)
-	VMOVUPS    Y5, (CX)(DI*1)
-
-nextRow1016:
-	ADDQ SI, AX
-	ADDQ SI, CX
-	ADDQ R10, DX
-	DECQ BX
-	JNZ  row1014
-	MOVQ dps+16(FP), R9
-	ADDQ R9, AX
-	ADDQ R9, CX
-	ADDQ sps+40(FP), DX
-	DECQ planes+56(FP)
-	JNZ  plane1013
-	VZEROUPPER
-	RET
-
-masked1015:
-	VMASKMOVPS Y0, Y15, (AX)(DI*1)
-	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1016
-
-mode1003:
+mode1009:
 plane1017:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
@@ -17358,24 +17502,15 @@ plane1017:
 	MOVQ         rows+64(FP), BX
 
 row1018:
-	XORQ R11, R11
-
-full1021:
-	VMOVUPS    (DX)(R11*1), Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VMOVUPS    Y5, (CX)(R11*1)
-	ADDQ       $0x00000020, R11
-	CMPQ       R11, DI
-	JB         full1021
-	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
-	LEAQ       32(AX)(R11*1), R9
+	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
 	JA         masked1019
-	VMOVUPS    Y5, (CX)(R11*1)
+	VMOVUPS    Y5, (CX)(DI*1)
 
 nextRow1020:
 	ADDQ SI, AX
@@ -17393,11 +17528,11 @@ nextRow1020:
 	RET
 
 masked1019:
-	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
 	JMP        nextRow1020
 
-mode1004:
-plane1022:
+mode1010:
+plane1021:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17406,10 +17541,101 @@ plane1022:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1023:
+row1022:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked1023
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow1024:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row1022
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane1021
+	VZEROUPPER
+	RET
+
+masked1023:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow1024
+
+mode1011:
+plane1025:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row1026:
 	XORQ R11, R11
 
-full1026:
+full1029:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full1029
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked1027
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow1028:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row1026
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane1025
+	VZEROUPPER
+	RET
+
+masked1027:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow1028
+
+mode1012:
+plane1030:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row1031:
+	XORQ R11, R11
+
+full1034:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -17417,124 +17643,38 @@ full1026:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1026
+	JB         full1034
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1024
+	JA         masked1032
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1025:
+nextRow1033:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1023
+	JNZ  row1031
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1022
+	JNZ  plane1030
 	VZEROUPPER
 	RET
 
-masked1024:
+masked1032:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1025
+	JMP        nextRow1033
 
-mode1005:
-plane1027:
-	MOVQ         scale+80(FP), R9
-	VBROADCASTSS (R9), Y1
-	MOVQ         shift+88(FP), R9
-	VBROADCASTSS (R9), Y2
-	ADDQ         $0x04, scale+80(FP)
-	ADDQ         $0x04, shift+88(FP)
-	MOVQ         rows+64(FP), BX
-
-row1028:
-	XORQ       DI, DI
-	VMASKMOVPS (DX)(DI*1), Y15, Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VANDPS     Y15, Y5, Y5
-	VCMPPS     $0x06, Y3, Y5, Y4
-	VANDPS     Y4, Y5, Y5
-	LEAQ       32(AX)(DI*1), R9
-	CMPQ       R9, R8
-	JA         masked1029
-	VMOVUPS    Y5, (CX)(DI*1)
-
-nextRow1030:
-	ADDQ SI, AX
-	ADDQ SI, CX
-	ADDQ R10, DX
-	DECQ BX
-	JNZ  row1028
-	MOVQ dps+16(FP), R9
-	ADDQ R9, AX
-	ADDQ R9, CX
-	ADDQ sps+40(FP), DX
-	DECQ planes+56(FP)
-	JNZ  plane1027
-	VZEROUPPER
-	RET
-
-masked1029:
-	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1030
-
-mode1006:
-plane1031:
-	MOVQ         scale+80(FP), R9
-	VBROADCASTSS (R9), Y1
-	MOVQ         shift+88(FP), R9
-	VBROADCASTSS (R9), Y2
-	ADDQ         $0x04, scale+80(FP)
-	ADDQ         $0x04, shift+88(FP)
-	MOVQ         rows+64(FP), BX
-
-row1032:
-	XORQ       DI, DI
-	VMASKMOVPS (DX)(DI*1), Y15, Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VANDPS     Y15, Y5, Y5
-	VCMPPS     $0x06, Y3, Y5, Y4
-	VANDPS     Y4, Y5, Y5
-	LEAQ       32(AX)(DI*1), R9
-	CMPQ       R9, R8
-	JA         masked1033
-	VMOVUPS    Y0, (AX)(DI*1)
-	VMOVUPS    Y5, (CX)(DI*1)
-
-nextRow1034:
-	ADDQ SI, AX
-	ADDQ SI, CX
-	ADDQ R10, DX
-	DECQ BX
-	JNZ  row1032
-	MOVQ dps+16(FP), R9
-	ADDQ R9, AX
-	ADDQ R9, CX
-	ADDQ sps+40(FP), DX
-	DECQ planes+56(FP)
-	JNZ  plane1031
-	VZEROUPPER
-	RET
-
-masked1033:
-	VMASKMOVPS Y0, Y15, (AX)(DI*1)
-	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1034
-
-mode1007:
+mode1013:
 plane1035:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
@@ -17545,28 +17685,17 @@ plane1035:
 	MOVQ         rows+64(FP), BX
 
 row1036:
-	XORQ R11, R11
-
-full1039:
-	VMOVUPS    (DX)(R11*1), Y0
-	VMULPS     Y1, Y0, Y5
-	VADDPS     Y2, Y5, Y5
-	VCMPPS     $0x06, Y3, Y5, Y4
-	VANDPS     Y4, Y5, Y5
-	VMOVUPS    Y5, (CX)(R11*1)
-	ADDQ       $0x00000020, R11
-	CMPQ       R11, DI
-	JB         full1039
-	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	VCMPPS     $0x06, Y3, Y5, Y4
 	VANDPS     Y4, Y5, Y5
-	LEAQ       32(AX)(R11*1), R9
+	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
 	JA         masked1037
-	VMOVUPS    Y5, (CX)(R11*1)
+	VMOVUPS    Y5, (CX)(DI*1)
 
 nextRow1038:
 	ADDQ SI, AX
@@ -17584,11 +17713,11 @@ nextRow1038:
 	RET
 
 masked1037:
-	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
 	JMP        nextRow1038
 
-mode1008:
-plane1040:
+mode1014:
+plane1039:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17597,10 +17726,107 @@ plane1040:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1041:
+row1040:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked1041
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow1042:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row1040
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane1039
+	VZEROUPPER
+	RET
+
+masked1041:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow1042
+
+mode1015:
+plane1043:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row1044:
 	XORQ R11, R11
 
-full1044:
+full1047:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full1047
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked1045
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow1046:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row1044
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane1043
+	VZEROUPPER
+	RET
+
+masked1045:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow1046
+
+mode1016:
+plane1048:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row1049:
+	XORQ R11, R11
+
+full1052:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -17610,7 +17836,7 @@ full1044:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1044
+	JB         full1052
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -17619,29 +17845,29 @@ full1044:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1042
+	JA         masked1050
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1043:
+nextRow1051:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1041
+	JNZ  row1049
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1040
+	JNZ  plane1048
 	VZEROUPPER
 	RET
 
-masked1042:
+masked1050:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1043
+	JMP        nextRow1051
 
 // func depthwise256(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
 // Requires: AVX, AVX2, FMA3
@@ -17672,30 +17898,30 @@ TEXT ·depthwise256(SB), NOSPLIT, $40-120
 	MOVQ    $0x00000004, 32(SP)
 	MOVL    $0x7fc00000, AX
 	TESTQ   $0x00000004, mode+112(FP)
-	JZ      dwThr1045
+	JZ      dwThr1053
 	XORL    AX, AX
 
-dwThr1045:
+dwThr1053:
 	VMOVD        AX, X13
 	VBROADCASTSS X13, Y13
 	LEAQ         depthwiseBits<>+0(SB), AX
 	VMOVUPS      (AX), Y11
 
-dwPlanes1046:
+dwPlanes1054:
 	CMPQ planes+72(FP), $0x02
-	JL   dwSingle1047
+	JL   dwSingle1055
 
-dwPair1049:
+dwPair1057:
 	XORQ AX, AX
 
-dwRun1050:
+dwRun1058:
 	MOVQ         (SP), CX
 	SUBQ         AX, CX
 	CMPQ         CX, $0x00000080
-	JBE          dwRest1051
+	JBE          dwRest1059
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1053
+	JZ           noBias1061
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -17705,9 +17931,9 @@ dwRun1050:
 	VBROADCASTSS (DX)(CX*1), Y6
 	VBROADCASTSS (DX), Y3
 	VBROADCASTSS (DX)(CX*1), Y7
-	JMP          init1054
+	JMP          init1062
 
-noBias1053:
+noBias1061:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17717,7 +17943,7 @@ noBias1053:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-init1054:
+init1062:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -17730,7 +17956,7 @@ init1054:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1055:
+tap1063:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -17777,11 +18003,11 @@ tap1055:
 	VFMADD231PS  Y10, Y9, Y7
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1055
+	JNZ          tap1063
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1056
+	JZ           skipZ1064
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -17793,9 +18019,9 @@ tap1055:
 	VMOVUPS      Y6, 64(DX)(BX*1)
 	VMOVUPS      Y7, 96(DX)(BX*1)
 
-skipZ1056:
+skipZ1064:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1057
+	JZ           skipY1065
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -17845,33 +18071,33 @@ skipZ1056:
 	VANDPS       Y14, Y7, Y7
 	VMOVUPS      Y7, 96(DX)(BX*1)
 
-skipY1057:
+skipY1065:
 	ADDQ $0x00000080, AX
-	JMP  dwRun1050
+	JMP  dwRun1058
 
-dwRest1051:
+dwRest1059:
 	CMPQ CX, $0x00000020
-	JBE  dwK1058
+	JBE  dwK1066
 	CMPQ CX, $0x00000040
-	JBE  dwK1059
+	JBE  dwK1067
 	CMPQ CX, $0x00000060
-	JBE  dwK1060
-	JMP  dwK1061
+	JBE  dwK1068
+	JMP  dwK1069
 
-dwK1058:
+dwK1066:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1062
+	JZ           noBias1070
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
-	JMP          init1063
+	JMP          init1071
 
-noBias1062:
+noBias1070:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y4, Y4, Y4
 
-init1063:
+init1071:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -17884,7 +18110,7 @@ init1063:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1064:
+tap1072:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -17904,19 +18130,19 @@ tap1064:
 	VFMADD231PS  Y10, Y9, Y4
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1064
+	JNZ          tap1072
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1065
+	JZ           skipZ1073
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMASKMOVPS   Y0, Y15, (DX)
 	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
 
-skipZ1065:
+skipZ1073:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1066
+	JZ           skipY1074
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -17936,27 +18162,27 @@ skipZ1065:
 	VANDPS       Y14, Y4, Y4
 	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
 
-skipY1066:
-	JMP dwNext1052
+skipY1074:
+	JMP dwNext1060
 
-dwK1059:
+dwK1067:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1067
+	JZ           noBias1075
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
 	VBROADCASTSS (DX), Y1
 	VBROADCASTSS (DX)(CX*1), Y5
-	JMP          init1068
+	JMP          init1076
 
-noBias1067:
+noBias1075:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-init1068:
+init1076:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -17969,7 +18195,7 @@ init1068:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1069:
+tap1077:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -17998,11 +18224,11 @@ tap1069:
 	VFMADD231PS  Y10, Y9, Y5
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1069
+	JNZ          tap1077
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1070
+	JZ           skipZ1078
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18010,9 +18236,9 @@ tap1069:
 	VMOVUPS      Y4, (DX)(BX*1)
 	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
 
-skipZ1070:
+skipZ1078:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1071
+	JZ           skipY1079
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18042,13 +18268,13 @@ skipZ1070:
 	VANDPS       Y14, Y5, Y5
 	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
 
-skipY1071:
-	JMP dwNext1052
+skipY1079:
+	JMP dwNext1060
 
-dwK1060:
+dwK1068:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1072
+	JZ           noBias1080
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -18056,9 +18282,9 @@ dwK1060:
 	VBROADCASTSS (DX)(CX*1), Y5
 	VBROADCASTSS (DX), Y2
 	VBROADCASTSS (DX)(CX*1), Y6
-	JMP          init1073
+	JMP          init1081
 
-noBias1072:
+noBias1080:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18066,7 +18292,7 @@ noBias1072:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 
-init1073:
+init1081:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18079,7 +18305,7 @@ init1073:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1074:
+tap1082:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18117,11 +18343,11 @@ tap1074:
 	VFMADD231PS  Y10, Y9, Y6
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1074
+	JNZ          tap1082
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1075
+	JZ           skipZ1083
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18131,9 +18357,9 @@ tap1074:
 	VMOVUPS      Y5, 32(DX)(BX*1)
 	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
 
-skipZ1075:
+skipZ1083:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1076
+	JZ           skipY1084
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18173,13 +18399,13 @@ skipZ1075:
 	VANDPS       Y14, Y6, Y6
 	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
 
-skipY1076:
-	JMP dwNext1052
+skipY1084:
+	JMP dwNext1060
 
-dwK1061:
+dwK1069:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1077
+	JZ           noBias1085
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -18189,9 +18415,9 @@ dwK1061:
 	VBROADCASTSS (DX)(CX*1), Y6
 	VBROADCASTSS (DX), Y3
 	VBROADCASTSS (DX)(CX*1), Y7
-	JMP          init1078
+	JMP          init1086
 
-noBias1077:
+noBias1085:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18201,7 +18427,7 @@ noBias1077:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-init1078:
+init1086:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18214,7 +18440,7 @@ init1078:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1079:
+tap1087:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18261,11 +18487,11 @@ tap1079:
 	VFMADD231PS  Y10, Y9, Y7
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1079
+	JNZ          tap1087
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1080
+	JZ           skipZ1088
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18277,9 +18503,9 @@ tap1079:
 	VMOVUPS      Y6, 64(DX)(BX*1)
 	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
 
-skipZ1080:
+skipZ1088:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1081
+	JZ           skipY1089
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18329,8 +18555,8 @@ skipZ1080:
 	VANDPS       Y14, Y7, Y7
 	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
 
-skipY1081:
-dwNext1052:
+skipY1089:
+dwNext1060:
 	MOVQ in+96(FP), CX
 	ADDQ 8(SP), CX
 	ADDQ CX, x+16(FP)
@@ -18348,18 +18574,18 @@ dwNext1052:
 	ADDQ CX, scale+56(FP)
 	ADDQ CX, shift+64(FP)
 	SUBQ $0x02, planes+72(FP)
-	JMP  dwPlanes1046
+	JMP  dwPlanes1054
 
-dwSingle1047:
+dwSingle1055:
 	CMPQ planes+72(FP), $0x01
-	JNE  dwEnd1048
+	JNE  dwEnd1056
 	MOVQ $0x00000000, 8(SP)
 	MOVQ $0x00000000, 16(SP)
 	MOVQ $0x00000000, 24(SP)
 	MOVQ $0x00000000, 32(SP)
-	JMP  dwPair1049
+	JMP  dwPair1057
 
-dwEnd1048:
+dwEnd1056:
 	VZEROUPPER
 	RET
 
@@ -18371,9 +18597,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop1082:
+gloop1090:
 	CMPQ         DX, $0x00000008
-	JB           gtail1083
+	JB           gtail1091
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -18408,11 +18634,11 @@ gloop1082:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop1082
+	JMP          gloop1090
 
-gtail1083:
+gtail1091:
 	TESTQ        DX, DX
-	JZ           gdone1084
+	JZ           gdone1092
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -18449,7 +18675,7 @@ gtail1083:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone1084:
+gdone1092:
 	VZEROUPPER
 	RET
 
@@ -18461,9 +18687,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop1085:
+gloop1093:
 	CMPQ        DX, $0x00000008
-	JB          gtail1086
+	JB          gtail1094
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -18492,11 +18718,11 @@ gloop1085:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop1085
+	JMP         gloop1093
 
-gtail1086:
+gtail1094:
 	TESTQ       DX, DX
-	JZ          gdone1087
+	JZ          gdone1095
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -18527,7 +18753,7 @@ gtail1086:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone1087:
+gdone1095:
 	VZEROUPPER
 	RET
 
@@ -18540,9 +18766,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop1088:
+gloop1096:
 	CMPQ        BX, $0x00000008
-	JB          gtail1089
+	JB          gtail1097
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -18574,11 +18800,11 @@ gloop1088:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop1088
+	JMP         gloop1096
 
-gtail1089:
+gtail1097:
 	TESTQ       BX, BX
-	JZ          gdone1090
+	JZ          gdone1098
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -18611,7 +18837,7 @@ gtail1089:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone1090:
+gdone1098:
 	VZEROUPPER
 	RET
 
@@ -18624,9 +18850,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop1091:
+gloop1099:
 	CMPQ         DX, $0x00000008
-	JB           gtail1092
+	JB           gtail1100
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -18654,11 +18880,11 @@ gloop1091:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop1091
+	JMP          gloop1099
 
-gtail1092:
+gtail1100:
 	TESTQ        DX, DX
-	JZ           gdone1093
+	JZ           gdone1101
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -18688,7 +18914,7 @@ gtail1092:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone1093:
+gdone1101:
 	VZEROUPPER
 	RET
 
@@ -18705,9 +18931,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop1094:
+gloop1102:
 	CMPQ         DI, $0x00000008
-	JB           gtail1095
+	JB           gtail1103
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -18814,11 +19040,11 @@ gloop1094:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop1094
+	JMP          gloop1102
 
-gtail1095:
+gtail1103:
 	TESTQ        DI, DI
-	JZ           gdone1096
+	JZ           gdone1104
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -18924,7 +19150,7 @@ gtail1095:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone1096:
+gdone1104:
 	VZEROUPPER
 	RET
 
@@ -18945,11 +19171,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody1097
+	JZ      nody1105
 
-gloop1098:
+gloop1106:
 	CMPQ    R10, $0x00000008
-	JB      gtail1099
+	JB      gtail1107
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -18991,11 +19217,11 @@ gloop1098:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop1098
+	JMP     gloop1106
 
-gtail1099:
+gtail1107:
 	TESTQ      R10, R10
-	JZ         gdone1100
+	JZ         gdone1108
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -19033,14 +19259,14 @@ gtail1099:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1100:
+gdone1108:
 	VZEROUPPER
 	RET
 
-nody1097:
-gloop1101:
+nody1105:
+gloop1109:
 	CMPQ    R10, $0x00000008
-	JB      gtail1102
+	JB      gtail1110
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -19079,11 +19305,11 @@ gloop1101:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop1101
+	JMP     gloop1109
 
-gtail1102:
+gtail1110:
 	TESTQ      R10, R10
-	JZ         gdone1103
+	JZ         gdone1111
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -19119,7 +19345,7 @@ gtail1102:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1103:
+gdone1111:
 	VZEROUPPER
 	RET
 
@@ -19138,9 +19364,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop1104:
+gloop1112:
 	CMPQ         R8, $0x00000008
-	JB           gtail1105
+	JB           gtail1113
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -19304,11 +19530,11 @@ gloop1104:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop1104
+	JMP          gloop1112
 
-gtail1105:
+gtail1113:
 	TESTQ        R8, R8
-	JZ           gdone1106
+	JZ           gdone1114
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -19470,7 +19696,7 @@ gtail1105:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone1106:
+gdone1114:
 	VZEROUPPER
 	RET
 
@@ -19491,11 +19717,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody1107
+	JZ      nody1115
 
-gloop1108:
+gloop1116:
 	CMPQ    R9, $0x00000008
-	JB      gtail1109
+	JB      gtail1117
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -19541,11 +19767,11 @@ gloop1108:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop1108
+	JMP     gloop1116
 
-gtail1109:
+gtail1117:
 	TESTQ      R9, R9
-	JZ         gdone1110
+	JZ         gdone1118
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -19588,14 +19814,14 @@ gtail1109:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1110:
+gdone1118:
 	VZEROUPPER
 	RET
 
-nody1107:
-gloop1111:
+nody1115:
+gloop1119:
 	CMPQ    R9, $0x00000008
-	JB      gtail1112
+	JB      gtail1120
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -19638,11 +19864,11 @@ gloop1111:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop1111
+	JMP     gloop1119
 
-gtail1112:
+gtail1120:
 	TESTQ      R9, R9
-	JZ         gdone1113
+	JZ         gdone1121
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -19683,7 +19909,7 @@ gtail1112:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1113:
+gdone1121:
 	VZEROUPPER
 	RET
 
@@ -19698,11 +19924,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody1114
+	JZ      nody1122
 
-gloop1115:
+gloop1123:
 	CMPQ    SI, $0x00000008
-	JB      gtail1116
+	JB      gtail1124
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -19716,11 +19942,11 @@ gloop1115:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1115
+	JMP     gloop1123
 
-gtail1116:
+gtail1124:
 	TESTQ      SI, SI
-	JZ         gdone1117
+	JZ         gdone1125
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -19734,14 +19960,14 @@ gtail1116:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1117:
+gdone1125:
 	VZEROUPPER
 	RET
 
-nody1114:
-gloop1118:
+nody1122:
+gloop1126:
 	CMPQ    SI, $0x00000008
-	JB      gtail1119
+	JB      gtail1127
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -19752,11 +19978,11 @@ gloop1118:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1118
+	JMP     gloop1126
 
-gtail1119:
+gtail1127:
 	TESTQ      SI, SI
-	JZ         gdone1120
+	JZ         gdone1128
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -19768,7 +19994,7 @@ gtail1119:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1120:
+gdone1128:
 	VZEROUPPER
 	RET
 
@@ -19795,16 +20021,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1121:
+rows1129:
 	TESTQ        SI, SI
-	JZ           end1122
+	JZ           end1130
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU1123:
+loopU1131:
 	CMPQ    R10, R8
-	JAE     loop11124
+	JAE     loop11132
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -19818,34 +20044,34 @@ loopU1123:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU1123
+	JMP     loopU1131
 
-loop11124:
+loop11132:
 	CMPQ    R10, R9
-	JAE     tail1126
+	JAE     tail1134
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop11124
+	JMP     loop11132
 
-tail1126:
+tail1134:
 	CMPQ       R10, DI
-	JAE        done1125
+	JAE        done1133
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done1125:
+done1133:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows1121
+	JMP  rows1129
 
-end1122:
+end1130:
 	VZEROUPPER
 	RET
 
@@ -19872,9 +20098,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1127:
+loopU1135:
 	CMPQ    BX, SI
-	JAE     loop11128
+	JAE     loop11136
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -19888,26 +20114,26 @@ loopU1127:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1127
+	JMP     loopU1135
 
-loop11128:
+loop11136:
 	CMPQ    BX, DI
-	JAE     tail1130
+	JAE     tail1138
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11128
+	JMP     loop11136
 
-tail1130:
+tail1138:
 	CMPQ       BX, R8
-	JAE        done1129
+	JAE        done1137
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1129:
+done1137:
 	VZEROUPPER
 	RET
 
@@ -19934,9 +20160,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1131:
+loopU1139:
 	CMPQ    BX, SI
-	JAE     loop11132
+	JAE     loop11140
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -19950,26 +20176,26 @@ loopU1131:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1131
+	JMP     loopU1139
 
-loop11132:
+loop11140:
 	CMPQ    BX, DI
-	JAE     tail1134
+	JAE     tail1142
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11132
+	JMP     loop11140
 
-tail1134:
+tail1142:
 	CMPQ       BX, R8
-	JAE        done1133
+	JAE        done1141
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1133:
+done1141:
 	VZEROUPPER
 	RET
 
@@ -19999,9 +20225,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1135:
+loopU1143:
 	CMPQ    DX, BX
-	JAE     loop11136
+	JAE     loop11144
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -20013,29 +20239,29 @@ loopU1135:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1135
+	JMP     loopU1143
 
-loop11136:
+loop11144:
 	CMPQ    DX, SI
-	JAE     tail1138
+	JAE     tail1146
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11136
+	JMP     loop11144
 
-tail1138:
+tail1146:
 	CMPQ       DX, DI
-	JAE        done1137
+	JAE        done1145
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done1137:
+done1145:
 	VZEROUPPER
 	RET
 
@@ -20065,9 +20291,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1139:
+loopU1147:
 	CMPQ    DX, BX
-	JAE     loop11140
+	JAE     loop11148
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -20083,11 +20309,11 @@ loopU1139:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1139
+	JMP     loopU1147
 
-loop11140:
+loop11148:
 	CMPQ    DX, SI
-	JAE     tail1142
+	JAE     tail1150
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -20096,11 +20322,11 @@ loop11140:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11140
+	JMP     loop11148
 
-tail1142:
+tail1150:
 	CMPQ       DX, DI
-	JAE        done1141
+	JAE        done1149
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -20109,7 +20335,7 @@ tail1142:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done1141:
+done1149:
 	VZEROUPPER
 	RET
 
@@ -20129,9 +20355,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU1143:
+loopU1151:
 	CMPQ      BX, DX
-	JAE       loop11144
+	JAE       loop11152
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -20141,17 +20367,17 @@ loopU1143:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU1143
+	JMP       loopU1151
 
-loop11144:
+loop11152:
 	CMPQ      BX, CX
-	JAE       done1145
+	JAE       done1153
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop11144
+	JMP       loop11152
 
-done1145:
+done1153:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20179,9 +20405,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU1146:
+loopU1154:
 	CMPQ        BX, DX
-	JAE         loop11147
+	JAE         loop11155
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -20195,18 +20421,18 @@ loopU1146:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU1146
+	JMP         loopU1154
 
-loop11147:
+loop11155:
 	CMPQ        BX, CX
-	JAE         done1148
+	JAE         done1156
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop11147
+	JMP         loop11155
 
-done1148:
+done1156:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20238,9 +20464,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU1149:
+loopU1157:
 	CMPQ        SI, BX
-	JAE         loop11150
+	JAE         loop11158
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -20258,19 +20484,19 @@ loopU1149:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU1149
+	JMP         loopU1157
 
-loop11150:
+loop11158:
 	CMPQ        SI, DX
-	JAE         done1151
+	JAE         done1159
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop11150
+	JMP         loop11158
 
-done1151:
+done1159:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20286,6 +20512,232 @@ done1151:
 	VZEROUPPER
 	MOVSD        X0, ret+24(FP)
 	MOVSD        X4, ret1+32(FP)
+	RET
+
+// func bnAffine256(scale *float32, shift *float32, inv *float32, mean *float32, gamma *float32, beta *float32, rmean *float32, rvar *float32, n int, eps float64)
+// Requires: AVX, AVX2
+TEXT ·bnAffine256(SB), NOSPLIT, $0-80
+	MOVQ         scale+0(FP), AX
+	MOVQ         shift+8(FP), CX
+	MOVQ         inv+16(FP), DX
+	MOVQ         mean+24(FP), BX
+	MOVQ         gamma+32(FP), SI
+	MOVQ         beta+40(FP), DI
+	MOVQ         rmean+48(FP), R8
+	MOVQ         rvar+56(FP), R9
+	MOVQ         n+64(FP), R10
+	VBROADCASTSD eps+72(FP), Y12
+	MOVQ         $0x3ff0000000000000, R11
+	VMOVQ        R11, X13
+	VBROADCASTSD X13, Y13
+	TESTQ        DX, DX
+	JZ           noStats1160
+	MOVQ         R10, R11
+	ANDQ         $-16, R11
+	SHLQ         $0x02, R11
+	ANDQ         $-4, R10
+	SHLQ         $0x02, R10
+	XORQ         R12, R12
+
+loopU1162:
+	CMPQ       R12, R11
+	JAE        loop11163
+	VCVTPS2PD  (R9)(R12*1), Y0
+	VADDPD     Y12, Y0, Y0
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y0, Y13, Y1
+	VCVTPD2PSY Y1, X0
+	VMOVUPS    X0, (DX)(R12*1)
+	VMOVUPS    (R8)(R12*1), X0
+	VMOVUPS    X0, (BX)(R12*1)
+	VCVTPS2PD  (SI)(R12*1), Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X2
+	VMOVUPS    X2, (AX)(R12*1)
+	VCVTPS2PD  (R8)(R12*1), Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPS2PD  (DI)(R12*1), Y2
+	VSUBPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)(R12*1)
+	VCVTPS2PD  16(R9)(R12*1), Y3
+	VADDPD     Y12, Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y13, Y4
+	VCVTPD2PSY Y4, X3
+	VMOVUPS    X3, 16(DX)(R12*1)
+	VMOVUPS    16(R8)(R12*1), X3
+	VMOVUPS    X3, 16(BX)(R12*1)
+	VCVTPS2PD  16(SI)(R12*1), Y3
+	VMULPD     Y4, Y3, Y3
+	VCVTPD2PSY Y3, X5
+	VMOVUPS    X5, 16(AX)(R12*1)
+	VCVTPS2PD  16(R8)(R12*1), Y4
+	VMULPD     Y3, Y4, Y4
+	VCVTPS2PD  16(DI)(R12*1), Y5
+	VSUBPD     Y4, Y5, Y5
+	VCVTPD2PSY Y5, X5
+	VMOVUPS    X5, 16(CX)(R12*1)
+	VCVTPS2PD  32(R9)(R12*1), Y6
+	VADDPD     Y12, Y6, Y6
+	VSQRTPD    Y6, Y6
+	VDIVPD     Y6, Y13, Y7
+	VCVTPD2PSY Y7, X6
+	VMOVUPS    X6, 32(DX)(R12*1)
+	VMOVUPS    32(R8)(R12*1), X6
+	VMOVUPS    X6, 32(BX)(R12*1)
+	VCVTPS2PD  32(SI)(R12*1), Y6
+	VMULPD     Y7, Y6, Y6
+	VCVTPD2PSY Y6, X8
+	VMOVUPS    X8, 32(AX)(R12*1)
+	VCVTPS2PD  32(R8)(R12*1), Y7
+	VMULPD     Y6, Y7, Y7
+	VCVTPS2PD  32(DI)(R12*1), Y8
+	VSUBPD     Y7, Y8, Y8
+	VCVTPD2PSY Y8, X8
+	VMOVUPS    X8, 32(CX)(R12*1)
+	VCVTPS2PD  48(R9)(R12*1), Y9
+	VADDPD     Y12, Y9, Y9
+	VSQRTPD    Y9, Y9
+	VDIVPD     Y9, Y13, Y10
+	VCVTPD2PSY Y10, X9
+	VMOVUPS    X9, 48(DX)(R12*1)
+	VMOVUPS    48(R8)(R12*1), X9
+	VMOVUPS    X9, 48(BX)(R12*1)
+	VCVTPS2PD  48(SI)(R12*1), Y9
+	VMULPD     Y10, Y9, Y9
+	VCVTPD2PSY Y9, X11
+	VMOVUPS    X11, 48(AX)(R12*1)
+	VCVTPS2PD  48(R8)(R12*1), Y10
+	VMULPD     Y9, Y10, Y10
+	VCVTPS2PD  48(DI)(R12*1), Y11
+	VSUBPD     Y10, Y11, Y11
+	VCVTPD2PSY Y11, X11
+	VMOVUPS    X11, 48(CX)(R12*1)
+	ADDQ       $0x00000040, R12
+	JMP        loopU1162
+
+loop11163:
+	CMPQ       R12, R10
+	JAE        done1164
+	VCVTPS2PD  (R9)(R12*1), Y0
+	VADDPD     Y12, Y0, Y0
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y0, Y13, Y1
+	VCVTPD2PSY Y1, X0
+	VMOVUPS    X0, (DX)(R12*1)
+	VMOVUPS    (R8)(R12*1), X0
+	VMOVUPS    X0, (BX)(R12*1)
+	VCVTPS2PD  (SI)(R12*1), Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X2
+	VMOVUPS    X2, (AX)(R12*1)
+	VCVTPS2PD  (R8)(R12*1), Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPS2PD  (DI)(R12*1), Y2
+	VSUBPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)(R12*1)
+	ADDQ       $0x00000010, R12
+	JMP        loop11163
+
+done1164:
+	JMP end1161
+
+noStats1160:
+	MOVQ R10, DX
+	ANDQ $-16, DX
+	SHLQ $0x02, DX
+	MOVQ R10, BX
+	ANDQ $-4, BX
+	SHLQ $0x02, BX
+	XORQ R10, R10
+
+loopU1165:
+	CMPQ       R10, DX
+	JAE        loop11166
+	VCVTPS2PD  (R9)(R10*1), Y0
+	VADDPD     Y12, Y0, Y0
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y0, Y13, Y1
+	VCVTPS2PD  (SI)(R10*1), Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X2
+	VMOVUPS    X2, (AX)(R10*1)
+	VCVTPS2PD  (R8)(R10*1), Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPS2PD  (DI)(R10*1), Y2
+	VSUBPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)(R10*1)
+	VCVTPS2PD  16(R9)(R10*1), Y3
+	VADDPD     Y12, Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y13, Y4
+	VCVTPS2PD  16(SI)(R10*1), Y3
+	VMULPD     Y4, Y3, Y3
+	VCVTPD2PSY Y3, X5
+	VMOVUPS    X5, 16(AX)(R10*1)
+	VCVTPS2PD  16(R8)(R10*1), Y4
+	VMULPD     Y3, Y4, Y4
+	VCVTPS2PD  16(DI)(R10*1), Y5
+	VSUBPD     Y4, Y5, Y5
+	VCVTPD2PSY Y5, X5
+	VMOVUPS    X5, 16(CX)(R10*1)
+	VCVTPS2PD  32(R9)(R10*1), Y6
+	VADDPD     Y12, Y6, Y6
+	VSQRTPD    Y6, Y6
+	VDIVPD     Y6, Y13, Y7
+	VCVTPS2PD  32(SI)(R10*1), Y6
+	VMULPD     Y7, Y6, Y6
+	VCVTPD2PSY Y6, X8
+	VMOVUPS    X8, 32(AX)(R10*1)
+	VCVTPS2PD  32(R8)(R10*1), Y7
+	VMULPD     Y6, Y7, Y7
+	VCVTPS2PD  32(DI)(R10*1), Y8
+	VSUBPD     Y7, Y8, Y8
+	VCVTPD2PSY Y8, X8
+	VMOVUPS    X8, 32(CX)(R10*1)
+	VCVTPS2PD  48(R9)(R10*1), Y9
+	VADDPD     Y12, Y9, Y9
+	VSQRTPD    Y9, Y9
+	VDIVPD     Y9, Y13, Y10
+	VCVTPS2PD  48(SI)(R10*1), Y9
+	VMULPD     Y10, Y9, Y9
+	VCVTPD2PSY Y9, X11
+	VMOVUPS    X11, 48(AX)(R10*1)
+	VCVTPS2PD  48(R8)(R10*1), Y10
+	VMULPD     Y9, Y10, Y10
+	VCVTPS2PD  48(DI)(R10*1), Y11
+	VSUBPD     Y10, Y11, Y11
+	VCVTPD2PSY Y11, X11
+	VMOVUPS    X11, 48(CX)(R10*1)
+	ADDQ       $0x00000040, R10
+	JMP        loopU1165
+
+loop11166:
+	CMPQ       R10, BX
+	JAE        done1167
+	VCVTPS2PD  (R9)(R10*1), Y0
+	VADDPD     Y12, Y0, Y0
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y0, Y13, Y1
+	VCVTPS2PD  (SI)(R10*1), Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X2
+	VMOVUPS    X2, (AX)(R10*1)
+	VCVTPS2PD  (R8)(R10*1), Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPS2PD  (DI)(R10*1), Y2
+	VSUBPD     Y1, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)(R10*1)
+	ADDQ       $0x00000010, R10
+	JMP        loop11166
+
+done1167:
+end1161:
+	VZEROUPPER
 	RET
 
 // func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
@@ -20306,9 +20758,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows1152:
+rows1168:
 	TESTQ SI, SI
-	JZ    end1153
+	JZ    end1169
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -20319,9 +20771,9 @@ rows1152:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU1154:
+loopU1170:
 	CMPQ    R8, R9
-	JAE     loop11155
+	JAE     loop11171
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -20331,29 +20783,29 @@ loopU1154:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU1154
+	JMP     loopU1170
 
-loop11155:
+loop11171:
 	CMPQ    R8, R10
-	JAE     tail1157
+	JAE     tail1173
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11155
+	JMP     loop11171
 
-tail1157:
+tail1173:
 	CMPQ       R8, R11
-	JAE        done1156
+	JAE        done1172
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done1156:
+done1172:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1152
+	JMP  rows1168
 
-end1153:
+end1169:
 	VZEROUPPER
 	RET
 
@@ -20399,38 +20851,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1158:
+rows1174:
 	TESTQ SI, SI
-	JZ    end1159
+	JZ    end1175
 	XORQ  R8, R8
 
-loop11160:
+loop11176:
 	CMPQ    R8, R9
-	JAE     tail1161
+	JAE     tail1177
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11160
+	JMP     loop11176
 
-tail1161:
+tail1177:
 	CMPQ       R8, DI
-	JAE        next1162
+	JAE        next1178
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next1162:
+next1178:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1158
+	JMP  rows1174
 
-end1159:
+end1175:
 	VZEROUPPER
 	RET
 
@@ -20480,14 +20932,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows1163:
+rows1179:
 	TESTQ DI, DI
-	JZ    end1164
+	JZ    end1180
 	XORQ  R8, R8
 
-loop11165:
+loop11181:
 	CMPQ    R8, R10
-	JAE     tail1166
+	JAE     tail1182
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -20500,11 +20952,11 @@ loop11165:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11165
+	JMP     loop11181
 
-tail1166:
+tail1182:
 	CMPQ       R8, R9
-	JAE        next1167
+	JAE        next1183
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -20517,14 +20969,14 @@ tail1166:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next1167:
+next1183:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows1163
+	JMP  rows1179
 
-end1164:
+end1180:
 	VZEROUPPER
 	RET
 
@@ -20573,20 +21025,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned1168
+	JZ      oned1184
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows1169:
+rows1185:
 	TESTQ R9, R9
-	JZ    end1170
+	JZ    end1186
 	XORQ  R10, R10
 
-loop11171:
+loop11187:
 	CMPQ      R10, R12
-	JAE       tail1172
+	JAE       tail1188
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -20618,11 +21070,11 @@ loop11171:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11171
+	JMP       loop11187
 
-tail1172:
+tail1188:
 	CMPQ       R10, R13
-	JAE        next1173
+	JAE        next1189
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -20654,7 +21106,7 @@ tail1172:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next1173:
+next1189:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -20662,24 +21114,24 @@ next1173:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1169
+	JMP  rows1185
 
-end1170:
+end1186:
 	VZEROUPPER
 	RET
 
-oned1168:
+oned1184:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows1174:
+rows1190:
 	TESTQ R9, R9
-	JZ    end1175
+	JZ    end1191
 	XORQ  R10, R10
 
-loop11176:
+loop11192:
 	CMPQ      R10, R12
-	JAE       tail1177
+	JAE       tail1193
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -20695,11 +21147,11 @@ loop11176:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11176
+	JMP       loop11192
 
-tail1177:
+tail1193:
 	CMPQ       R10, DI
-	JAE        next1178
+	JAE        next1194
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -20715,15 +21167,15 @@ tail1177:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next1178:
+next1194:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1174
+	JMP  rows1190
 
-end1175:
+end1191:
 	VZEROUPPER
 	RET
 
@@ -20741,40 +21193,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1179:
+rowblock1195:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1180:
+tile1196:
 	TESTQ  DI, DI
-	JZ     end1181
+	JZ     end1197
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1182:
+k1198:
 	TESTQ       R10, R10
-	JZ          ktail1183
+	JZ          ktail1199
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1182
+	JMP         k1198
 
-ktail1183:
+ktail1199:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1184
+	JZ          kdone1200
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone1184:
+kdone1200:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -20787,13 +21239,13 @@ kdone1184:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1185
+	JZ           nobias1201
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias1185:
+nobias1201:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -20803,9 +21255,9 @@ nobias1185:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1180
+	JMP        tile1196
 
-end1181:
+end1197:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -20813,7 +21265,7 @@ end1181:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1179
+	JNZ    rowblock1195
 	VZEROUPPER
 	RET
 
@@ -20831,15 +21283,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1186:
+rowblock1202:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1187:
+tile1203:
 	TESTQ  DI, DI
-	JZ     end1188
+	JZ     end1204
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -20847,9 +21299,9 @@ tile1187:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1189:
+k1205:
 	TESTQ       R10, R10
-	JZ          ktail1190
+	JZ          ktail1206
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -20858,18 +21310,18 @@ k1189:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1189
+	JMP         k1205
 
-ktail1190:
+ktail1206:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1191
+	JZ          kdone1207
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone1191:
+kdone1207:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -20882,13 +21334,13 @@ kdone1191:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1192
+	JZ           nobias1208
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias1192:
+nobias1208:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -20898,9 +21350,9 @@ nobias1192:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1187
+	JMP        tile1203
 
-end1188:
+end1204:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -20908,7 +21360,7 @@ end1188:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1186
+	JNZ    rowblock1202
 	VZEROUPPER
 	RET
 
@@ -20926,15 +21378,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1193:
+rowblock1209:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1194:
+tile1210:
 	TESTQ  DI, DI
-	JZ     end1195
+	JZ     end1211
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20943,9 +21395,9 @@ tile1194:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1196:
+k1212:
 	TESTQ       R10, R10
-	JZ          ktail1197
+	JZ          ktail1213
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -20956,11 +21408,11 @@ k1196:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1196
+	JMP         k1212
 
-ktail1197:
+ktail1213:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1198
+	JZ          kdone1214
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -20969,7 +21421,7 @@ ktail1197:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone1198:
+kdone1214:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -20982,13 +21434,13 @@ kdone1198:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1199
+	JZ           nobias1215
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias1199:
+nobias1215:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -20998,9 +21450,9 @@ nobias1199:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile1194
+	JMP        tile1210
 
-end1195:
+end1211:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -21008,7 +21460,7 @@ end1195:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1193
+	JNZ    rowblock1209
 	VZEROUPPER
 	RET
 
@@ -21026,15 +21478,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1200:
+rowblock1216:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1201:
+tile1217:
 	TESTQ  DI, DI
-	JZ     end1202
+	JZ     end1218
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -21042,9 +21494,9 @@ tile1201:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1203:
+k1219:
 	TESTQ       R10, R10
-	JZ          ktail1204
+	JZ          ktail1220
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -21053,18 +21505,18 @@ k1203:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1203
+	JMP         k1219
 
-ktail1204:
+ktail1220:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1205
+	JZ          kdone1221
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone1205:
+kdone1221:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -21088,14 +21540,14 @@ kdone1205:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias1206
+	JZ           nobias1222
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias1206:
+nobias1222:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21108,9 +21560,9 @@ nobias1206:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1201
+	JMP        tile1217
 
-end1202:
+end1218:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21118,7 +21570,7 @@ end1202:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1200
+	JNZ    rowblock1216
 	VZEROUPPER
 	RET
 
@@ -21136,15 +21588,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1207:
+rowblock1223:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1208:
+tile1224:
 	TESTQ  DI, DI
-	JZ     end1209
+	JZ     end1225
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21154,9 +21606,9 @@ tile1208:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1210:
+k1226:
 	TESTQ       R10, R10
-	JZ          ktail1211
+	JZ          ktail1227
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -21168,11 +21620,11 @@ k1210:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1210
+	JMP         k1226
 
-ktail1211:
+ktail1227:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1212
+	JZ          kdone1228
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -21182,7 +21634,7 @@ ktail1211:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone1212:
+kdone1228:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -21206,14 +21658,14 @@ kdone1212:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1213
+	JZ           nobias1229
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias1213:
+nobias1229:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21226,9 +21678,9 @@ nobias1213:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1208
+	JMP        tile1224
 
-end1209:
+end1225:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21236,7 +21688,7 @@ end1209:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1207
+	JNZ    rowblock1223
 	VZEROUPPER
 	RET
 
@@ -21254,15 +21706,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1214:
+rowblock1230:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1215:
+tile1231:
 	TESTQ  DI, DI
-	JZ     end1216
+	JZ     end1232
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21274,9 +21726,9 @@ tile1215:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1217:
+k1233:
 	TESTQ       R10, R10
-	JZ          ktail1218
+	JZ          ktail1234
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -21291,11 +21743,11 @@ k1217:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1217
+	JMP         k1233
 
-ktail1218:
+ktail1234:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1219
+	JZ          kdone1235
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -21308,7 +21760,7 @@ ktail1218:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone1219:
+kdone1235:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -21332,14 +21784,14 @@ kdone1219:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias1220
+	JZ           nobias1236
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias1220:
+nobias1236:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21352,9 +21804,9 @@ nobias1220:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1215
+	JMP        tile1231
 
-end1216:
+end1232:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21362,7 +21814,7 @@ end1216:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1214
+	JNZ    rowblock1230
 	VZEROUPPER
 	RET
 
@@ -21380,15 +21832,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1221:
+rowblock1237:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1222:
+tile1238:
 	TESTQ  DI, DI
-	JZ     end1223
+	JZ     end1239
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21397,9 +21849,9 @@ tile1222:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1224:
+k1240:
 	TESTQ       R10, R10
-	JZ          ktail1225
+	JZ          ktail1241
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -21410,11 +21862,11 @@ k1224:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1224
+	JMP         k1240
 
-ktail1225:
+ktail1241:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1226
+	JZ          kdone1242
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -21423,7 +21875,7 @@ ktail1225:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone1226:
+kdone1242:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -21458,7 +21910,7 @@ kdone1226:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1227
+	JZ           nobias1243
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -21466,7 +21918,7 @@ kdone1226:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias1227:
+nobias1243:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21482,9 +21934,9 @@ nobias1227:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1222
+	JMP        tile1238
 
-end1223:
+end1239:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21492,7 +21944,7 @@ end1223:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1221
+	JNZ    rowblock1237
 	VZEROUPPER
 	RET
 
@@ -21510,15 +21962,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1228:
+rowblock1244:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1229:
+tile1245:
 	TESTQ  DI, DI
-	JZ     end1230
+	JZ     end1246
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21530,9 +21982,9 @@ tile1229:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1231:
+k1247:
 	TESTQ       R10, R10
-	JZ          ktail1232
+	JZ          ktail1248
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -21547,11 +21999,11 @@ k1231:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1231
+	JMP         k1247
 
-ktail1232:
+ktail1248:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1233
+	JZ          kdone1249
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -21564,7 +22016,7 @@ ktail1232:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone1233:
+kdone1249:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -21599,7 +22051,7 @@ kdone1233:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias1234
+	JZ           nobias1250
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -21607,7 +22059,7 @@ kdone1233:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias1234:
+nobias1250:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21623,9 +22075,9 @@ nobias1234:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1229
+	JMP        tile1245
 
-end1230:
+end1246:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21633,7 +22085,7 @@ end1230:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1228
+	JNZ    rowblock1244
 	VZEROUPPER
 	RET
 
@@ -21651,15 +22103,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1235:
+rowblock1251:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1236:
+tile1252:
 	TESTQ  DI, DI
-	JZ     end1237
+	JZ     end1253
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21674,9 +22126,9 @@ tile1236:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1238:
+k1254:
 	TESTQ       R10, R10
-	JZ          ktail1239
+	JZ          ktail1255
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -21695,11 +22147,11 @@ k1238:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1238
+	JMP         k1254
 
-ktail1239:
+ktail1255:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1240
+	JZ          kdone1256
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -21716,7 +22168,7 @@ ktail1239:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone1240:
+kdone1256:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -21751,7 +22203,7 @@ kdone1240:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias1241
+	JZ           nobias1257
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -21759,7 +22211,7 @@ kdone1240:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias1241:
+nobias1257:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21775,9 +22227,9 @@ nobias1241:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1236
+	JMP        tile1252
 
-end1237:
+end1253:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21785,7 +22237,7 @@ end1237:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1235
+	JNZ    rowblock1251
 	VZEROUPPER
 	RET
 
@@ -21806,50 +22258,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1242:
+rowblock1258:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1243:
+tile1259:
 	TESTQ        DI, DI
-	JZ           end1244
+	JZ           end1260
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1246
+	JNZ          cinit1262
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1245
+	JZ           zero1261
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart1247
+	JMP          kstart1263
 
-cinit1246:
+cinit1262:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart1247
+	JMP        kstart1263
 
-zero1245:
+zero1261:
 	VXORPS Y0, Y0, Y0
 
-kstart1247:
+kstart1263:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1248:
+k1264:
 	TESTQ        R10, R10
-	JZ           kdone1249
+	JZ           kdone1265
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1248
+	JMP          k1264
 
-kdone1249:
+kdone1265:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1250
+	JZ           nobn1266
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -21862,21 +22314,21 @@ kdone1249:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1250:
+nobn1266:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1251
+	JZ     norelu1267
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1251:
+norelu1267:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1243
+	JMP        tile1259
 
-end1244:
+end1260:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -21886,7 +22338,7 @@ end1244:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1242
+	JNZ    rowblock1258
 	VZEROUPPER
 	RET
 
@@ -21907,41 +22359,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1252:
+rowblock1268:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1253:
+tile1269:
 	TESTQ        DI, DI
-	JZ           end1254
+	JZ           end1270
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1256
+	JNZ          cinit1272
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1255
+	JZ           zero1271
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1257
+	JMP          kstart1273
 
-cinit1256:
+cinit1272:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart1257
+	JMP        kstart1273
 
-zero1255:
+zero1271:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1257:
+kstart1273:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1258:
+k1274:
 	TESTQ        R10, R10
-	JZ           kdone1259
+	JZ           kdone1275
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -21950,12 +22402,12 @@ k1258:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1258
+	JMP          k1274
 
-kdone1259:
+kdone1275:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1260
+	JZ           nobn1276
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -21971,24 +22423,24 @@ kdone1259:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1260:
+nobn1276:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1261
+	JZ     norelu1277
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1261:
+norelu1277:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1253
+	JMP        tile1269
 
-end1254:
+end1270:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -21998,7 +22450,7 @@ end1254:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1252
+	JNZ    rowblock1268
 	VZEROUPPER
 	RET
 
@@ -22019,44 +22471,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1262:
+rowblock1278:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1263:
+tile1279:
 	TESTQ        DI, DI
-	JZ           end1264
+	JZ           end1280
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1266
+	JNZ          cinit1282
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1265
+	JZ           zero1281
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1267
+	JMP          kstart1283
 
-cinit1266:
+cinit1282:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart1267
+	JMP        kstart1283
 
-zero1265:
+zero1281:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1267:
+kstart1283:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1268:
+k1284:
 	TESTQ        R10, R10
-	JZ           kdone1269
+	JZ           kdone1285
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -22067,12 +22519,12 @@ k1268:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1268
+	JMP          k1284
 
-kdone1269:
+kdone1285:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1270
+	JZ           nobn1286
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -22091,9 +22543,9 @@ kdone1269:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1270:
+nobn1286:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1271
+	JZ     norelu1287
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -22102,16 +22554,16 @@ nobn1270:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1271:
+norelu1287:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1263
+	JMP        tile1279
 
-end1264:
+end1280:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -22121,7 +22573,7 @@ end1264:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1262
+	JNZ    rowblock1278
 	VZEROUPPER
 	RET
 
@@ -22142,42 +22594,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1272:
+rowblock1288:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1273:
+tile1289:
 	TESTQ        DI, DI
-	JZ           end1274
+	JZ           end1290
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1276
+	JNZ          cinit1292
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1275
+	JZ           zero1291
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart1277
+	JMP          kstart1293
 
-cinit1276:
+cinit1292:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart1277
+	JMP        kstart1293
 
-zero1275:
+zero1291:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1277:
+kstart1293:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1278:
+k1294:
 	TESTQ        R10, R10
-	JZ           kdone1279
+	JZ           kdone1295
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -22186,12 +22638,12 @@ k1278:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1278
+	JMP          k1294
 
-kdone1279:
+kdone1295:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1280
+	JZ           nobn1296
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -22210,25 +22662,25 @@ kdone1279:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1280:
+nobn1296:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1281
+	JZ     norelu1297
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1281:
+norelu1297:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1273
+	JMP        tile1289
 
-end1274:
+end1290:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22238,7 +22690,7 @@ end1274:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1272
+	JNZ    rowblock1288
 	VZEROUPPER
 	RET
 
@@ -22259,48 +22711,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1282:
+rowblock1298:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1283:
+tile1299:
 	TESTQ        DI, DI
-	JZ           end1284
+	JZ           end1300
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1286
+	JNZ          cinit1302
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1285
+	JZ           zero1301
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1287
+	JMP          kstart1303
 
-cinit1286:
+cinit1302:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart1287
+	JMP        kstart1303
 
-zero1285:
+zero1301:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1287:
+kstart1303:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1288:
+k1304:
 	TESTQ        R10, R10
-	JZ           kdone1289
+	JZ           kdone1305
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -22312,12 +22764,12 @@ k1288:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1288
+	JMP          k1304
 
-kdone1289:
+kdone1305:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1290
+	JZ           nobn1306
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -22342,9 +22794,9 @@ kdone1289:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1290:
+nobn1306:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1291
+	JZ     norelu1307
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -22355,7 +22807,7 @@ nobn1290:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1291:
+norelu1307:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -22364,9 +22816,9 @@ norelu1291:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1283
+	JMP        tile1299
 
-end1284:
+end1300:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22376,7 +22828,7 @@ end1284:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1282
+	JNZ    rowblock1298
 	VZEROUPPER
 	RET
 
@@ -22397,18 +22849,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1292:
+rowblock1308:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1293:
+tile1309:
 	TESTQ        DI, DI
-	JZ           end1294
+	JZ           end1310
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1296
+	JNZ          cinit1312
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1295
+	JZ           zero1311
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -22416,9 +22868,9 @@ tile1293:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1297
+	JMP          kstart1313
 
-cinit1296:
+cinit1312:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -22427,9 +22879,9 @@ cinit1296:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart1297
+	JMP        kstart1313
 
-zero1295:
+zero1311:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22437,14 +22889,14 @@ zero1295:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1297:
+kstart1313:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1298:
+k1314:
 	TESTQ        R10, R10
-	JZ           kdone1299
+	JZ           kdone1315
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -22459,12 +22911,12 @@ k1298:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1298
+	JMP          k1314
 
-kdone1299:
+kdone1315:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1300
+	JZ           nobn1316
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -22495,9 +22947,9 @@ kdone1299:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1300:
+nobn1316:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1301
+	JZ     norelu1317
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -22512,7 +22964,7 @@ nobn1300:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1301:
+norelu1317:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -22523,9 +22975,9 @@ norelu1301:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1293
+	JMP        tile1309
 
-end1294:
+end1310:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22535,7 +22987,7 @@ end1294:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1292
+	JNZ    rowblock1308
 	VZEROUPPER
 	RET
 
@@ -22556,46 +23008,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1302:
+rowblock1318:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1303:
+tile1319:
 	TESTQ        DI, DI
-	JZ           end1304
+	JZ           end1320
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1306
+	JNZ          cinit1322
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1305
+	JZ           zero1321
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart1307
+	JMP          kstart1323
 
-cinit1306:
+cinit1322:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart1307
+	JMP        kstart1323
 
-zero1305:
+zero1321:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1307:
+kstart1323:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1308:
+k1324:
 	TESTQ        R10, R10
-	JZ           kdone1309
+	JZ           kdone1325
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -22606,12 +23058,12 @@ k1308:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1308
+	JMP          k1324
 
-kdone1309:
+kdone1325:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1310
+	JZ           nobn1326
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -22636,9 +23088,9 @@ kdone1309:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1310:
+nobn1326:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1311
+	JZ     norelu1327
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -22647,7 +23099,7 @@ nobn1310:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1311:
+norelu1327:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -22656,9 +23108,9 @@ norelu1311:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1303
+	JMP        tile1319
 
-end1304:
+end1320:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -22668,7 +23120,7 @@ end1304:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1302
+	JNZ    rowblock1318
 	VZEROUPPER
 	RET
 
@@ -22689,18 +23141,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1312:
+rowblock1328:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1313:
+tile1329:
 	TESTQ        DI, DI
-	JZ           end1314
+	JZ           end1330
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1316
+	JNZ          cinit1332
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1315
+	JZ           zero1331
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -22708,9 +23160,9 @@ tile1313:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1317
+	JMP          kstart1333
 
-cinit1316:
+cinit1332:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -22720,9 +23172,9 @@ cinit1316:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart1317
+	JMP        kstart1333
 
-zero1315:
+zero1331:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22730,14 +23182,14 @@ zero1315:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1317:
+kstart1333:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1318:
+k1334:
 	TESTQ        R10, R10
-	JZ           kdone1319
+	JZ           kdone1335
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -22752,12 +23204,12 @@ k1318:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1318
+	JMP          k1334
 
-kdone1319:
+kdone1335:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1320
+	JZ           nobn1336
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -22791,9 +23243,9 @@ kdone1319:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1320:
+nobn1336:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1321
+	JZ     norelu1337
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -22808,7 +23260,7 @@ nobn1320:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1321:
+norelu1337:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -22820,9 +23272,9 @@ norelu1321:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1313
+	JMP        tile1329
 
-end1314:
+end1330:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -22832,7 +23284,7 @@ end1314:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1312
+	JNZ    rowblock1328
 	VZEROUPPER
 	RET
 
@@ -22853,18 +23305,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1322:
+rowblock1338:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1323:
+tile1339:
 	TESTQ        DI, DI
-	JZ           end1324
+	JZ           end1340
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1326
+	JNZ          cinit1342
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1325
+	JZ           zero1341
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -22875,9 +23327,9 @@ tile1323:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1327
+	JMP          kstart1343
 
-cinit1326:
+cinit1342:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -22890,9 +23342,9 @@ cinit1326:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart1327
+	JMP        kstart1343
 
-zero1325:
+zero1341:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22903,14 +23355,14 @@ zero1325:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1327:
+kstart1343:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1328:
+k1344:
 	TESTQ        R10, R10
-	JZ           kdone1329
+	JZ           kdone1345
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -22929,12 +23381,12 @@ k1328:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1328
+	JMP          k1344
 
-kdone1329:
+kdone1345:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1330
+	JZ           nobn1346
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -22977,9 +23429,9 @@ kdone1329:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1330:
+nobn1346:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1331
+	JZ     norelu1347
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -23000,7 +23452,7 @@ nobn1330:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1331:
+norelu1347:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -23015,9 +23467,9 @@ norelu1331:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1323
+	JMP        tile1339
 
-end1324:
+end1340:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -23027,7 +23479,7 @@ end1324:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1322
+	JNZ    rowblock1338
 	VZEROUPPER
 	RET
 
@@ -23049,18 +23501,18 @@ TEXT ·gemmXN8x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R13
 	SHLQ    $0x02, R13
 
-rowblock1332:
+rowblock1348:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1333:
+tile1349:
 	TESTQ        R8, R8
-	JZ           end1334
+	JZ           end1350
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1336
+	JNZ          cinit1352
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1335
+	JZ           zero1351
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Y0
 	VBROADCASTSS 4(R12), Y1
@@ -23070,9 +23522,9 @@ tile1333:
 	VBROADCASTSS 20(R12), Y5
 	VBROADCASTSS 24(R12), Y6
 	VBROADCASTSS 28(R12), Y7
-	JMP          kstart1337
+	JMP          kstart1353
 
-cinit1336:
+cinit1352:
 	MOVQ       SI, R12
 	VMASKMOVPS (R12), Y15, Y0
 	ADDQ       R13, R12
@@ -23089,9 +23541,9 @@ cinit1336:
 	VMASKMOVPS (R12), Y15, Y6
 	ADDQ       R13, R12
 	VMASKMOVPS (R12), Y15, Y7
-	JMP        kstart1337
+	JMP        kstart1353
 
-zero1335:
+zero1351:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23101,15 +23553,15 @@ zero1335:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1337:
+kstart1353:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1338:
+k1354:
 	TESTQ        R11, R11
-	JZ           kdone1339
+	JZ           kdone1355
 	VMASKMOVPS   (R10), Y15, Y8
 	VBROADCASTSS (R9), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -23131,12 +23583,12 @@ k1338:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1338
+	JMP          k1354
 
-kdone1339:
+kdone1355:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1340
+	JZ           nobn1356
 	MOVQ         SI, R12
 	VMASKMOVPS   Y0, Y15, (R12)
 	ADDQ         R13, R12
@@ -23191,9 +23643,9 @@ kdone1339:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1340:
+nobn1356:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1341
+	JZ     norelu1357
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -23212,7 +23664,7 @@ nobn1340:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1341:
+norelu1357:
 	MOVQ       R9, R12
 	VMASKMOVPS Y0, Y15, (R12)
 	ADDQ       R13, R12
@@ -23232,9 +23684,9 @@ norelu1341:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000020, DI
 	DECQ       R8
-	JMP        tile1333
+	JMP        tile1349
 
-end1334:
+end1350:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -23244,7 +23696,7 @@ end1334:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1332
+	JNZ    rowblock1348
 	VZEROUPPER
 	RET
 
@@ -23266,18 +23718,18 @@ TEXT ·gemmXN4x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R12
 	SHLQ    $0x02, R12
 
-rowblock1342:
+rowblock1358:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1343:
+tile1359:
 	TESTQ        R8, R8
-	JZ           end1344
+	JZ           end1360
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1346
+	JNZ          cinit1362
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1345
+	JZ           zero1361
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
@@ -23287,9 +23739,9 @@ tile1343:
 	VMOVAPS      Y4, Y5
 	VBROADCASTSS 12(R9), Y6
 	VMOVAPS      Y6, Y7
-	JMP          kstart1347
+	JMP          kstart1363
 
-cinit1346:
+cinit1362:
 	MOVQ       SI, R9
 	VMOVUPS    (R9), Y0
 	VMASKMOVPS 32(R9), Y15, Y1
@@ -23302,9 +23754,9 @@ cinit1346:
 	ADDQ       R12, R9
 	VMOVUPS    (R9), Y6
 	VMASKMOVPS 32(R9), Y15, Y7
-	JMP        kstart1347
+	JMP        kstart1363
 
-zero1345:
+zero1361:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23314,14 +23766,14 @@ zero1345:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1347:
+kstart1363:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1348:
+k1364:
 	TESTQ        R11, R11
-	JZ           kdone1349
+	JZ           kdone1365
 	VMOVUPS      (R10), Y8
 	VMASKMOVPS   32(R10), Y15, Y9
 	VBROADCASTSS (R9), Y10
@@ -23339,12 +23791,12 @@ k1348:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1348
+	JMP          k1364
 
-kdone1349:
+kdone1365:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1350
+	JZ           nobn1366
 	MOVQ         SI, R9
 	VMOVUPS      Y0, (R9)
 	VMASKMOVPS   Y1, Y15, 32(R9)
@@ -23387,9 +23839,9 @@ kdone1349:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1350:
+nobn1366:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1351
+	JZ     norelu1367
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -23408,7 +23860,7 @@ nobn1350:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1351:
+norelu1367:
 	VMOVUPS    Y0, (R9)
 	VMASKMOVPS Y1, Y15, 32(R9)
 	ADDQ       R12, R9
@@ -23423,9 +23875,9 @@ norelu1351:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000040, DI
 	DECQ       R8
-	JMP        tile1343
+	JMP        tile1359
 
-end1344:
+end1360:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -23435,7 +23887,7 @@ end1344:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1342
+	JNZ    rowblock1358
 	VZEROUPPER
 	RET
 
@@ -23450,33 +23902,33 @@ TEXT ·gemmConv1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1352:
+rowblock1368:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1353:
+tile1369:
 	TESTQ        BX, BX
-	JZ           end1354
+	JZ           end1370
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1356
+	JNZ          cinit1372
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1355
+	JZ           zero1371
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
-	JMP          kstart1357
+	JMP          kstart1373
 
-cinit1356:
+cinit1372:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
-	JMP        kstart1357
+	JMP        kstart1373
 
-zero1355:
+zero1371:
 	VXORPS Y0, Y0, Y0
 
-kstart1357:
+kstart1373:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23484,9 +23936,9 @@ kstart1357:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1358:
+k1374:
 	TESTQ        R8, R8
-	JZ           kdone1359
+	JZ           kdone1375
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y1
 	VBROADCASTSS (SI), Y2
@@ -23494,14 +23946,14 @@ k1358:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1358
+	JMP          k1374
 
-kdone1359:
+kdone1375:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1360
+	JZ           nobn1376
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	MOVQ         c2+104(FP), DI
@@ -23514,22 +23966,22 @@ kdone1359:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1360:
+nobn1376:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1361
+	JZ     norelu1377
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1361:
+norelu1377:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1353
+	JMP        tile1369
 
-end1354:
+end1370:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -23541,7 +23993,7 @@ end1354:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1352
+	JNZ    rowblock1368
 	VZEROUPPER
 	RET
 
@@ -23556,36 +24008,36 @@ TEXT ·gemmConv1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1362:
+rowblock1378:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1363:
+tile1379:
 	TESTQ        BX, BX
-	JZ           end1364
+	JZ           end1380
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1366
+	JNZ          cinit1382
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1365
+	JZ           zero1381
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1367
+	JMP          kstart1383
 
-cinit1366:
+cinit1382:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMASKMOVPS 32(SI), Y15, Y1
-	JMP        kstart1367
+	JMP        kstart1383
 
-zero1365:
+zero1381:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1367:
+kstart1383:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23595,9 +24047,9 @@ kstart1367:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1368:
+k1384:
 	TESTQ        R8, R8
-	JZ           kdone1369
+	JZ           kdone1385
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y2
 	VMASKMOVPS   (R11)(R9*4), Y15, Y3
@@ -23607,14 +24059,14 @@ k1368:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1368
+	JMP          k1384
 
-kdone1369:
+kdone1385:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1370
+	JZ           nobn1386
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -23630,25 +24082,25 @@ kdone1369:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1370:
+nobn1386:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1371
+	JZ     norelu1387
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1371:
+norelu1387:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1363
+	JMP        tile1379
 
-end1364:
+end1380:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -23660,7 +24112,7 @@ end1364:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1362
+	JNZ    rowblock1378
 	VZEROUPPER
 	RET
 
@@ -23675,39 +24127,39 @@ TEXT ·gemmConv1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1372:
+rowblock1388:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1373:
+tile1389:
 	TESTQ        BX, BX
-	JZ           end1374
+	JZ           end1390
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1376
+	JNZ          cinit1392
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1375
+	JZ           zero1391
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1377
+	JMP          kstart1393
 
-cinit1376:
+cinit1392:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMOVUPS    32(SI), Y1
 	VMASKMOVPS 64(SI), Y15, Y2
-	JMP        kstart1377
+	JMP        kstart1393
 
-zero1375:
+zero1391:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1377:
+kstart1393:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23719,9 +24171,9 @@ kstart1377:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1378:
+k1394:
 	TESTQ        R8, R8
-	JZ           kdone1379
+	JZ           kdone1395
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y3
 	VMOVUPS      (R11)(R9*4), Y4
@@ -23733,14 +24185,14 @@ k1378:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1378
+	JMP          k1394
 
-kdone1379:
+kdone1395:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1380
+	JZ           nobn1396
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -23759,9 +24211,9 @@ kdone1379:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1380:
+nobn1396:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1381
+	JZ     norelu1397
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -23770,7 +24222,7 @@ nobn1380:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1381:
+norelu1397:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -23778,9 +24230,9 @@ norelu1381:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1373
+	JMP        tile1389
 
-end1374:
+end1390:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -23792,7 +24244,7 @@ end1374:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1372
+	JNZ    rowblock1388
 	VZEROUPPER
 	RET
 
@@ -23807,37 +24259,37 @@ TEXT ·gemmConv2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1382:
+rowblock1398:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1383:
+tile1399:
 	TESTQ        BX, BX
-	JZ           end1384
+	JZ           end1400
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1386
+	JNZ          cinit1402
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1385
+	JZ           zero1401
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
-	JMP          kstart1387
+	JMP          kstart1403
 
-cinit1386:
+cinit1402:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y1
-	JMP        kstart1387
+	JMP        kstart1403
 
-zero1385:
+zero1401:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1387:
+kstart1403:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23845,9 +24297,9 @@ kstart1387:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1388:
+k1404:
 	TESTQ        R8, R8
-	JZ           kdone1389
+	JZ           kdone1405
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y2
 	VBROADCASTSS (SI), Y3
@@ -23857,14 +24309,14 @@ k1388:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1388
+	JMP          k1404
 
-kdone1389:
+kdone1405:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1390
+	JZ           nobn1406
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -23883,16 +24335,16 @@ kdone1389:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1390:
+nobn1406:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1391
+	JZ     norelu1407
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1391:
+norelu1407:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -23900,9 +24352,9 @@ norelu1391:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1383
+	JMP        tile1399
 
-end1384:
+end1400:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -23914,7 +24366,7 @@ end1384:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1382
+	JNZ    rowblock1398
 	VZEROUPPER
 	RET
 
@@ -23929,26 +24381,26 @@ TEXT ·gemmConv2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1392:
+rowblock1408:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1393:
+tile1409:
 	TESTQ        BX, BX
-	JZ           end1394
+	JZ           end1410
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1396
+	JNZ          cinit1412
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1395
+	JZ           zero1411
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(SI), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1397
+	JMP          kstart1413
 
-cinit1396:
+cinit1412:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -23957,15 +24409,15 @@ cinit1396:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y2
 	VMASKMOVPS 32(SI), Y15, Y3
-	JMP        kstart1397
+	JMP        kstart1413
 
-zero1395:
+zero1411:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1397:
+kstart1413:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23975,9 +24427,9 @@ kstart1397:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1398:
+k1414:
 	TESTQ        R8, R8
-	JZ           kdone1399
+	JZ           kdone1415
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y4
 	VMASKMOVPS   (R11)(R9*4), Y15, Y5
@@ -23990,14 +24442,14 @@ k1398:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1398
+	JMP          k1414
 
-kdone1399:
+kdone1415:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1400
+	JZ           nobn1416
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -24022,9 +24474,9 @@ kdone1399:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1400:
+nobn1416:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1401
+	JZ     norelu1417
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -24035,7 +24487,7 @@ nobn1400:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1401:
+norelu1417:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -24045,9 +24497,9 @@ norelu1401:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1393
+	JMP        tile1409
 
-end1394:
+end1410:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24059,7 +24511,7 @@ end1394:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1392
+	JNZ    rowblock1408
 	VZEROUPPER
 	RET
 
@@ -24074,18 +24526,18 @@ TEXT ·gemmConv2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1402:
+rowblock1418:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1403:
+tile1419:
 	TESTQ        BX, BX
-	JZ           end1404
+	JZ           end1420
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1406
+	JNZ          cinit1422
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1405
+	JZ           zero1421
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -24093,9 +24545,9 @@ tile1403:
 	VBROADCASTSS 4(SI), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1407
+	JMP          kstart1423
 
-cinit1406:
+cinit1422:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24106,9 +24558,9 @@ cinit1406:
 	VMOVUPS    (SI), Y3
 	VMOVUPS    32(SI), Y4
 	VMASKMOVPS 64(SI), Y15, Y5
-	JMP        kstart1407
+	JMP        kstart1423
 
-zero1405:
+zero1421:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24116,7 +24568,7 @@ zero1405:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1407:
+kstart1423:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24128,9 +24580,9 @@ kstart1407:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1408:
+k1424:
 	TESTQ        R8, R8
-	JZ           kdone1409
+	JZ           kdone1425
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMOVUPS      (R11)(R9*4), Y7
@@ -24146,14 +24598,14 @@ k1408:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1408
+	JMP          k1424
 
-kdone1409:
+kdone1425:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1410
+	JZ           nobn1426
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -24184,9 +24636,9 @@ kdone1409:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1410:
+nobn1426:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1411
+	JZ     norelu1427
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -24201,7 +24653,7 @@ nobn1410:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1411:
+norelu1427:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -24213,9 +24665,9 @@ norelu1411:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1403
+	JMP        tile1419
 
-end1404:
+end1420:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24227,7 +24679,7 @@ end1404:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1402
+	JNZ    rowblock1418
 	VZEROUPPER
 	RET
 
@@ -24242,25 +24694,25 @@ TEXT ·gemmConv3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1412:
+rowblock1428:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1413:
+tile1429:
 	TESTQ        BX, BX
-	JZ           end1414
+	JZ           end1430
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1416
+	JNZ          cinit1432
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1415
+	JZ           zero1431
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
 	VBROADCASTSS 8(SI), Y2
-	JMP          kstart1417
+	JMP          kstart1433
 
-cinit1416:
+cinit1432:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24269,14 +24721,14 @@ cinit1416:
 	VMASKMOVPS (SI), Y15, Y1
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y2
-	JMP        kstart1417
+	JMP        kstart1433
 
-zero1415:
+zero1431:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1417:
+kstart1433:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24284,9 +24736,9 @@ kstart1417:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1418:
+k1434:
 	TESTQ        R8, R8
-	JZ           kdone1419
+	JZ           kdone1435
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y3
 	VBROADCASTSS (SI), Y4
@@ -24298,14 +24750,14 @@ k1418:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1418
+	JMP          k1434
 
-kdone1419:
+kdone1435:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1420
+	JZ           nobn1436
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -24330,9 +24782,9 @@ kdone1419:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1420:
+nobn1436:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1421
+	JZ     norelu1437
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -24341,7 +24793,7 @@ nobn1420:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1421:
+norelu1437:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -24351,9 +24803,9 @@ norelu1421:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1413
+	JMP        tile1429
 
-end1414:
+end1430:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24365,7 +24817,7 @@ end1414:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1412
+	JNZ    rowblock1428
 	VZEROUPPER
 	RET
 
@@ -24380,18 +24832,18 @@ TEXT ·gemmConv3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1422:
+rowblock1438:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1423:
+tile1439:
 	TESTQ        BX, BX
-	JZ           end1424
+	JZ           end1440
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1426
+	JNZ          cinit1442
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1425
+	JZ           zero1441
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -24399,9 +24851,9 @@ tile1423:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(SI), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1427
+	JMP          kstart1443
 
-cinit1426:
+cinit1442:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24413,9 +24865,9 @@ cinit1426:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y4
 	VMASKMOVPS 32(SI), Y15, Y5
-	JMP        kstart1427
+	JMP        kstart1443
 
-zero1425:
+zero1441:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24423,7 +24875,7 @@ zero1425:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1427:
+kstart1443:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24433,9 +24885,9 @@ kstart1427:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1428:
+k1444:
 	TESTQ        R8, R8
-	JZ           kdone1429
+	JZ           kdone1445
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMASKMOVPS   (R11)(R9*4), Y15, Y7
@@ -24451,14 +24903,14 @@ k1428:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1428
+	JMP          k1444
 
-kdone1429:
+kdone1445:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1430
+	JZ           nobn1446
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -24492,9 +24944,9 @@ kdone1429:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1430:
+nobn1446:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1431
+	JZ     norelu1447
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -24509,7 +24961,7 @@ nobn1430:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1431:
+norelu1447:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -24522,9 +24974,9 @@ norelu1431:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1423
+	JMP        tile1439
 
-end1424:
+end1440:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24536,7 +24988,7 @@ end1424:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1422
+	JNZ    rowblock1438
 	VZEROUPPER
 	RET
 
@@ -24551,18 +25003,18 @@ TEXT ·gemmConv3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1432:
+rowblock1448:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1433:
+tile1449:
 	TESTQ        BX, BX
-	JZ           end1434
+	JZ           end1450
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1436
+	JNZ          cinit1452
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1435
+	JZ           zero1451
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -24573,9 +25025,9 @@ tile1433:
 	VBROADCASTSS 8(SI), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1437
+	JMP          kstart1453
 
-cinit1436:
+cinit1452:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24590,9 +25042,9 @@ cinit1436:
 	VMOVUPS    (SI), Y6
 	VMOVUPS    32(SI), Y7
 	VMASKMOVPS 64(SI), Y15, Y8
-	JMP        kstart1437
+	JMP        kstart1453
 
-zero1435:
+zero1451:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24603,7 +25055,7 @@ zero1435:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1437:
+kstart1453:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24615,9 +25067,9 @@ kstart1437:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1438:
+k1454:
 	TESTQ        R8, R8
-	JZ           kdone1439
+	JZ           kdone1455
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y9
 	VMOVUPS      (R11)(R9*4), Y10
@@ -24637,14 +25089,14 @@ k1438:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1438
+	JMP          k1454
 
-kdone1439:
+kdone1455:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1440
+	JZ           nobn1456
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -24687,9 +25139,9 @@ kdone1439:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1440:
+nobn1456:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1441
+	JZ     norelu1457
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -24710,7 +25162,7 @@ nobn1440:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1441:
+norelu1457:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -24726,9 +25178,9 @@ norelu1441:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1433
+	JMP        tile1449
 
-end1434:
+end1450:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24740,7 +25192,7 @@ end1434:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1432
+	JNZ    rowblock1448
 	VZEROUPPER
 	RET
 
@@ -24760,9 +25212,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock1442:
+gemvblock1458:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1443
+	JLT    gemvrest1459
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -24777,9 +25229,9 @@ gemvblock1442:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1446:
+gemvk1462:
 	TESTQ       R11, R11
-	JZ          gemvtail1447
+	JZ          gemvtail1463
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -24793,11 +25245,11 @@ gemvk1446:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk1446
+	JMP         gemvk1462
 
-gemvtail1447:
+gemvtail1463:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1448
+	JZ          gemvkdone1464
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -24816,7 +25268,7 @@ gemvtail1447:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone1448:
+gemvkdone1464:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -24845,45 +25297,45 @@ gemvkdone1448:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias1449
+	JZ            gemvnobias1465
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias1449:
+gemvnobias1465:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1442
+	JMP     gemvblock1458
 
-gemvrest1443:
-gemvrestloop1444:
+gemvrest1459:
+gemvrestloop1460:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1445
+	JLE    gemvend1461
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1450:
+gemvk1466:
 	TESTQ       R11, R11
-	JZ          gemvtail1451
+	JZ          gemvtail1467
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk1450
+	JMP         gemvk1466
 
-gemvtail1451:
+gemvtail1467:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1452
+	JZ          gemvkdone1468
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone1452:
+gemvkdone1468:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -24891,18 +25343,18 @@ gemvkdone1452:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1453
+	JZ            gemvnobias1469
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1453:
+gemvnobias1469:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1444
+	JMP    gemvrestloop1460
 
-gemvend1445:
+gemvend1461:
 	VZEROUPPER
 	RET
 
@@ -24922,9 +25374,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow1454:
+gemvrow1470:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1455
+	JLE    gemvrowend1471
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -24943,9 +25395,9 @@ gemvrow1454:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1456:
+loopU1472:
 	CMPQ        R8, R9
-	JAE         loop11457
+	JAE         loop11473
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -24963,24 +25415,24 @@ loopU1456:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU1456
+	JMP         loopU1472
 
-loop11457:
+loop11473:
 	CMPQ        R8, R10
-	JAE         tail1459
+	JAE         tail1475
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop11457
+	JMP         loop11473
 
-tail1459:
+tail1475:
 	CMPQ        R8, R11
-	JAE         done1458
+	JAE         done1474
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done1458:
+done1474:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -24995,18 +25447,18 @@ done1458:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1460
+	JZ            gemvnobias1476
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1460:
+gemvnobias1476:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1454
+	JMP    gemvrow1470
 
-gemvrowend1455:
+gemvrowend1471:
 	VZEROUPPER
 	RET
 
@@ -25027,9 +25479,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock1461:
+gemvblock1477:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1462
+	JLT    gemvrest1478
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25044,9 +25496,9 @@ gemvblock1461:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1465:
+gemvk1481:
 	TESTQ       R11, R11
-	JZ          gemvtail1466
+	JZ          gemvtail1482
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -25060,11 +25512,11 @@ gemvk1465:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk1465
+	JMP         gemvk1481
 
-gemvtail1466:
+gemvtail1482:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1467
+	JZ          gemvkdone1483
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -25083,7 +25535,7 @@ gemvtail1466:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1467:
+gemvkdone1483:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -25108,62 +25560,62 @@ gemvkdone1467:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1468
+	JZ           gemvnobias1484
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1468:
+gemvnobias1484:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1461
+	JMP     gemvblock1477
 
-gemvrest1462:
-gemvrestloop1463:
+gemvrest1478:
+gemvrestloop1479:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1464
+	JLE    gemvend1480
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1469:
+gemvk1485:
 	TESTQ       R11, R11
-	JZ          gemvtail1470
+	JZ          gemvtail1486
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1469
+	JMP         gemvk1485
 
-gemvtail1470:
+gemvtail1486:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1471
+	JZ          gemvkdone1487
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1471:
+gemvkdone1487:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1472
+	JZ           gemvnobias1488
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1472:
+gemvnobias1488:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1463
+	JMP    gemvrestloop1479
 
-gemvend1464:
+gemvend1480:
 	VZEROUPPER
 	RET
 
@@ -25184,9 +25636,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1473:
+gemvrow1489:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1474
+	JLE    gemvrowend1490
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25205,9 +25657,9 @@ gemvrow1473:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1475:
+loopU1491:
 	CMPQ        R8, R9
-	JAE         loop11476
+	JAE         loop11492
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -25225,24 +25677,24 @@ loopU1475:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1475
+	JMP         loopU1491
 
-loop11476:
+loop11492:
 	CMPQ        R8, R10
-	JAE         tail1478
+	JAE         tail1494
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11476
+	JMP         loop11492
 
-tail1478:
+tail1494:
 	CMPQ        R8, R11
-	JAE         done1477
+	JAE         done1493
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1477:
+done1493:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -25255,17 +25707,17 @@ done1477:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1479
+	JZ           gemvnobias1495
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1479:
+gemvnobias1495:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1473
+	JMP    gemvrow1489
 
-gemvrowend1474:
+gemvrowend1490:
 	VZEROUPPER
 	RET

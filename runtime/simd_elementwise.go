@@ -1,5 +1,7 @@
 package runtime
 
+import "math"
+
 // The element-wise kernels of batchnorm, the graph merges and relu6: the
 // pure-Go loops, which the generic path runs and the assembly mirrors
 // rounding for rounding (a product is rounded before a sum is added, never
@@ -104,4 +106,40 @@ func sumDotWideLoop[T simdFloat](a, b []T) (sum, dot float64) {
 		dot += float64(v) * float64(b[i])
 	}
 	return sum, dot
+}
+
+// scalarBatchNormScales is the loop of BatchNormScales32/64 over channels
+// c0 ≤ c < len(scale).
+func scalarBatchNormScales[T simdFloat](scale, shift, inv, mean, gamma, beta, runMean, runVar []T, eps float64, c0 int) {
+	for c := c0; c < len(scale); c++ {
+		g, b := 1.0, 0.0
+		if gamma != nil {
+			g, b = float64(gamma[c]), float64(beta[c])
+		}
+		mu := float64(runMean[c])
+		iv := 1 / math.Sqrt(float64(runVar[c])+eps)
+		if inv != nil {
+			inv[c], mean[c] = T(iv), runMean[c]
+		}
+		s := g * iv
+		scale[c], shift[c] = T(s), T(b-float64(mu*s)) // the conversion rounds the product: no FMA
+	}
+}
+
+// batchNormScalesCheck panics unless every operand of BatchNormScales holds
+// len(scale) channels (gamma and beta both or neither, inv and mean both or
+// neither).
+func batchNormScalesCheck(kernel string, n int, lens [7]int, nils [4]bool) {
+	names := [7]string{"shift", "inv", "mean", "gamma", "beta", "runMean", "runVar"}
+	if nils[0] != nils[1] {
+		panic("runtime." + kernel + ": inv and mean must be both nil or both set")
+	}
+	if nils[2] != nils[3] {
+		panic("runtime." + kernel + ": gamma and beta must be both nil or both set")
+	}
+	for i, l := range lens {
+		if l < n && !(i >= 1 && i <= 4 && nils[i-1]) {
+			simdShort(kernel, names[i], l, n)
+		}
+	}
 }

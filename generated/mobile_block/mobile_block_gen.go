@@ -379,14 +379,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	{
 		if !m.training {
-			for c := 0; c < Block1Channels; c++ {
-				g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
-				mean := float64(m.State.Block1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Block1RunningVar[c])+1e-05)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Block1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], m.State.Block1RunningMean[:], m.State.Block1RunningVar[:], 1e-05)
 		}
 		if m.training {
 			x := (*[8][12][12]float32)(unsafe.Pointer(&m.x[row]))
@@ -451,14 +444,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		if !m.training {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
-				mean := float64(m.State.Block4RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Block4RunningVar[c])+1e-05)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], m.State.Block4RunningMean[:], m.State.Block4RunningVar[:], 1e-05)
 		}
 		cf := m.a2[row][:]
 		if m.training {
@@ -591,14 +577,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Block1Channels; c++ {
-					g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
-					mean := float64(m.State.Block1RunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Block1RunningVar[c])+1e-05)
-					m.inv1[c], m.mean1[c] = float32(inv), m.State.Block1RunningMean[c]
-					s := g * inv
-					m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], m.State.Block1RunningMean[:], m.State.Block1RunningVar[:], 1e-05)
 			}
 			if m.training {
 				x := (*[8][12][12]float32)(unsafe.Pointer(&m.x[row]))
@@ -707,14 +686,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		if !m.training {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
-				mean := float64(m.State.Block4RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Block4RunningVar[c])+1e-05)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], m.State.Block4RunningMean[:], m.State.Block4RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a2[row][:]

@@ -20,6 +20,7 @@ func (l *lvl) elementwise() {
 	l.binary("mul", "y[i] = a[i] * b[i]", func(b Op, a, dst Register) { VMULPS(b, a, dst) })
 	l.relu6()
 	l.bnStats()
+	l.bnAffine()
 }
 
 // rowLimits returns the three byte limits of vloopRegs for rows of n
@@ -273,3 +274,81 @@ func (l *lvl) bnStats() {
 }
 
 func itoa(i int) string { return fmt.Sprint(i) }
+
+// half returns the lower half of vector register i: the float32s that widen
+// to (or narrow from) one float64 vector.
+func (l *lvl) half(i int) Register {
+	if l.w == 16 {
+		return zregs[i].AsY()
+	}
+	return zregs[i].AsX()
+}
+
+// narrow rounds the float64 vector register src to float32s in half(dst).
+func (l *lvl) narrow(src, dst int) {
+	if l.w == 16 {
+		VCVTPD2PS(l.v(src), l.half(dst))
+	} else {
+		VCVTPD2PSY(l.v(src), l.half(dst))
+	}
+}
+
+// bnAffine: batchnorm's inference-mode scale and shift per channel, from the
+// affine parameters and running statistics, in float64 with the roundings
+// of the Go loop (scalarBatchNormScales): inv = 1/√(var+eps), s = γ·inv,
+// shift = β − mean·s (the product rounded first), each narrowed to float32.
+// With inv non-nil it also stores inv and a copy of the running mean (the
+// inference-mode backward pass reads them). n is a multiple of w/2.
+func (l *lvl) bnAffine() {
+	l.fn("bnAffine", "func(scale *float32, shift *float32, inv *float32, mean *float32, gamma *float32, beta *float32, rmean *float32, rvar *float32, n int, eps float64)",
+		"bnAffine"+l.name+" sets scale[c] = float32(γ·inv), shift[c] = float32(β − float64(mean·γ·inv)) with inv = 1/√(float64(rvar[c])+eps), γ, β, mean the float64 gamma[c], beta[c], rmean[c], for c < n (a multiple of "+itoa(l.w/2)+"); and inv[c] = float32(inv), mean[c] = rmean[c] if inv is not nil.")
+	const veps, vone = 12, 13
+	ps, pt := Load(Param("scale"), GP64()), Load(Param("shift"), GP64())
+	pi, pm := Load(Param("inv"), GP64()), Load(Param("mean"), GP64())
+	pg, pb := Load(Param("gamma"), GP64()), Load(Param("beta"), GP64())
+	prm, prv := Load(Param("rmean"), GP64()), Load(Param("rvar"), GP64())
+	n := Load(Param("n"), GP64())
+	VBROADCASTSD(param("eps"), l.v(veps))
+	one := GP64()
+	MOVQ(U64(0x3ff0000000000000), one) // 1.0
+	VMOVQ(one, x(vone))
+	VBROADCASTSD(x(vone), l.v(vone))
+	// body(j, off, stats) works on the channels at byte offset idx+off of
+	// the float32 operands with registers 3j..3j+2.
+	body := func(stats bool) func(j, off int) {
+		return func(j, off int) {
+			a, b, c := 3*j, 3*j+1, 3*j+2
+			m := func(p Register) Mem { return at(p, wideIdx, off) }
+			VCVTPS2PD(m(prv), l.v(a))
+			VADDPD(l.v(veps), l.v(a), l.v(a))
+			VSQRTPD(l.v(a), l.v(a))
+			VDIVPD(l.v(a), l.v(vone), l.v(b)) // b = 1/√(var+eps)
+			if stats {
+				l.narrow(b, a)
+				VMOVUPS(l.half(a), m(pi))
+				VMOVUPS(m(prm), l.half(a))
+				VMOVUPS(l.half(a), m(pm))
+			}
+			VCVTPS2PD(m(pg), l.v(a))
+			VMULPD(l.v(b), l.v(a), l.v(a)) // a = s = γ·inv
+			l.narrow(a, c)
+			VMOVUPS(l.half(c), m(ps))
+			VCVTPS2PD(m(prm), l.v(b))
+			VMULPD(l.v(a), l.v(b), l.v(b)) // b = mean·s
+			VCVTPS2PD(m(pb), l.v(c))
+			VSUBPD(l.v(b), l.v(c), l.v(c)) // c = β − mean·s
+			l.narrow(c, c)
+			VMOVUPS(l.half(c), m(pt))
+		}
+	}
+	noStats, end := newLabel("noStats"), newLabel("end")
+	TESTQ(pi, pi)
+	JZ(LabelRef(noStats))
+	l.wideLoop(n, body(true))
+	JMP(LabelRef(end))
+	Label(noStats)
+	l.wideLoop(n, body(false))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}

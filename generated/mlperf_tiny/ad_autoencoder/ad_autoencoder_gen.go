@@ -850,14 +850,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[0]++
 		} else {
-			for c := 0; c < Encoder0BnChannels; c++ {
-				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
-				mean := float64(m.State.Encoder0BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder0BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Encoder0BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Encoder0BnWeight[:], m.Params.Encoder0BnBias[:], m.State.Encoder0BnRunningMean[:], m.State.Encoder0BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
 				y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
@@ -928,14 +921,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[1]++
 		} else {
-			for c := 0; c < Encoder1BnChannels; c++ {
-				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
-				mean := float64(m.State.Encoder1BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder1BnRunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Encoder1BnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Encoder1BnWeight[:], m.Params.Encoder1BnBias[:], m.State.Encoder1BnRunningMean[:], m.State.Encoder1BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
 				y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
@@ -1006,14 +992,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[2]++
 		} else {
-			for c := 0; c < Encoder2BnChannels; c++ {
-				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
-				mean := float64(m.State.Encoder2BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder2BnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Encoder2BnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Encoder2BnWeight[:], m.Params.Encoder2BnBias[:], m.State.Encoder2BnRunningMean[:], m.State.Encoder2BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
 				y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
@@ -1084,14 +1063,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[3]++
 		} else {
-			for c := 0; c < Encoder3BnChannels; c++ {
-				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
-				mean := float64(m.State.Encoder3BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder3BnRunningVar[c])+0.001)
-				m.inv10[c], m.mean10[c] = float32(inv), m.State.Encoder3BnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Encoder3BnWeight[:], m.Params.Encoder3BnBias[:], m.State.Encoder3BnRunningMean[:], m.State.Encoder3BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
 				y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
@@ -1162,14 +1134,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[4]++
 		} else {
-			for c := 0; c < BottleneckBnChannels; c++ {
-				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
-				mean := float64(m.State.BottleneckBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BottleneckBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.BottleneckBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.BottleneckBnWeight[:], m.Params.BottleneckBnBias[:], m.State.BottleneckBnRunningMean[:], m.State.BottleneckBnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
 				y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
@@ -1252,14 +1217,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[5]++
 		} else {
-			for c := 0; c < Decoder0BnChannels; c++ {
-				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
-				mean := float64(m.State.Decoder0BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder0BnRunningVar[c])+0.001)
-				m.inv16[c], m.mean16[c] = float32(inv), m.State.Decoder0BnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Decoder0BnWeight[:], m.Params.Decoder0BnBias[:], m.State.Decoder0BnRunningMean[:], m.State.Decoder0BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
 				y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
@@ -1330,14 +1288,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[6]++
 		} else {
-			for c := 0; c < Decoder1BnChannels; c++ {
-				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
-				mean := float64(m.State.Decoder1BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder1BnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Decoder1BnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Decoder1BnWeight[:], m.Params.Decoder1BnBias[:], m.State.Decoder1BnRunningMean[:], m.State.Decoder1BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
 				y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
@@ -1408,14 +1359,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[7]++
 		} else {
-			for c := 0; c < Decoder2BnChannels; c++ {
-				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
-				mean := float64(m.State.Decoder2BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder2BnRunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Decoder2BnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Decoder2BnWeight[:], m.Params.Decoder2BnBias[:], m.State.Decoder2BnRunningMean[:], m.State.Decoder2BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
 				y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
@@ -1486,14 +1430,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			m.State.NumBatchesTracked[8]++
 		} else {
-			for c := 0; c < Decoder3BnChannels; c++ {
-				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
-				mean := float64(m.State.Decoder3BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder3BnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Decoder3BnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Decoder3BnWeight[:], m.Params.Decoder3BnBias[:], m.State.Decoder3BnRunningMean[:], m.State.Decoder3BnRunningVar[:], 0.001)
 			for r := 0; r < 1; r++ {
 				x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
 				y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
@@ -1701,14 +1638,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[0]++
 			}
 		} else {
-			for c := 0; c < Encoder0BnChannels; c++ {
-				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
-				mean := float64(m.State.Encoder0BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder0BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Encoder0BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Encoder0BnWeight[:], m.Params.Encoder0BnBias[:], m.State.Encoder0BnRunningMean[:], m.State.Encoder0BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
 				y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
@@ -1832,14 +1762,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[1]++
 			}
 		} else {
-			for c := 0; c < Encoder1BnChannels; c++ {
-				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
-				mean := float64(m.State.Encoder1BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder1BnRunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Encoder1BnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Encoder1BnWeight[:], m.Params.Encoder1BnBias[:], m.State.Encoder1BnRunningMean[:], m.State.Encoder1BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
 				y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
@@ -1963,14 +1886,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[2]++
 			}
 		} else {
-			for c := 0; c < Encoder2BnChannels; c++ {
-				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
-				mean := float64(m.State.Encoder2BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder2BnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Encoder2BnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Encoder2BnWeight[:], m.Params.Encoder2BnBias[:], m.State.Encoder2BnRunningMean[:], m.State.Encoder2BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
 				y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
@@ -2094,14 +2010,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[3]++
 			}
 		} else {
-			for c := 0; c < Encoder3BnChannels; c++ {
-				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
-				mean := float64(m.State.Encoder3BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Encoder3BnRunningVar[c])+0.001)
-				m.inv10[c], m.mean10[c] = float32(inv), m.State.Encoder3BnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Encoder3BnWeight[:], m.Params.Encoder3BnBias[:], m.State.Encoder3BnRunningMean[:], m.State.Encoder3BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
 				y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
@@ -2225,14 +2134,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[4]++
 			}
 		} else {
-			for c := 0; c < BottleneckBnChannels; c++ {
-				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
-				mean := float64(m.State.BottleneckBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BottleneckBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.BottleneckBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.BottleneckBnWeight[:], m.Params.BottleneckBnBias[:], m.State.BottleneckBnRunningMean[:], m.State.BottleneckBnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
 				y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
@@ -2358,14 +2260,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[5]++
 			}
 		} else {
-			for c := 0; c < Decoder0BnChannels; c++ {
-				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
-				mean := float64(m.State.Decoder0BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder0BnRunningVar[c])+0.001)
-				m.inv16[c], m.mean16[c] = float32(inv), m.State.Decoder0BnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Decoder0BnWeight[:], m.Params.Decoder0BnBias[:], m.State.Decoder0BnRunningMean[:], m.State.Decoder0BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
 				y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
@@ -2489,14 +2384,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[6]++
 			}
 		} else {
-			for c := 0; c < Decoder1BnChannels; c++ {
-				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
-				mean := float64(m.State.Decoder1BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder1BnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Decoder1BnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Decoder1BnWeight[:], m.Params.Decoder1BnBias[:], m.State.Decoder1BnRunningMean[:], m.State.Decoder1BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
 				y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
@@ -2620,14 +2508,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[7]++
 			}
 		} else {
-			for c := 0; c < Decoder2BnChannels; c++ {
-				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
-				mean := float64(m.State.Decoder2BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder2BnRunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Decoder2BnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Decoder2BnWeight[:], m.Params.Decoder2BnBias[:], m.State.Decoder2BnRunningMean[:], m.State.Decoder2BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
 				y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
@@ -2751,14 +2632,7 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.NumBatchesTracked[8]++
 			}
 		} else {
-			for c := 0; c < Decoder3BnChannels; c++ {
-				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
-				mean := float64(m.State.Decoder3BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Decoder3BnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Decoder3BnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Decoder3BnWeight[:], m.Params.Decoder3BnBias[:], m.State.Decoder3BnRunningMean[:], m.State.Decoder3BnRunningVar[:], 0.001)
 			for r := 0; r < nb; r++ {
 				x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
 				y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))

@@ -929,14 +929,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		if !m.training {
-			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
-				mean := float64(m.State.BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.BnWeight[:], m.Params.BnBias[:], m.State.BnRunningMean[:], m.State.BnRunningVar[:], 0.001)
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
@@ -1049,14 +1042,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		if !m.training {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
-				mean := float64(m.State.Ds0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], m.State.Ds0DwBnRunningMean[:], m.State.Ds0DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
@@ -1121,14 +1107,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		if !m.training {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
-				mean := float64(m.State.Ds0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], m.State.Ds0PwBnRunningMean[:], m.State.Ds0PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a6[row][:]
 		if m.training {
@@ -1182,14 +1161,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		if !m.training {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
-				mean := float64(m.State.Ds1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], m.State.Ds1DwBnRunningMean[:], m.State.Ds1DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
@@ -1254,14 +1226,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		if !m.training {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
-				mean := float64(m.State.Ds1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], m.State.Ds1PwBnRunningMean[:], m.State.Ds1PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a12[row][:]
 		if m.training {
@@ -1315,14 +1280,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		if !m.training {
-			for c := 0; c < Ds2DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
-				mean := float64(m.State.Ds2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale17[:], m.shift17[:], m.inv17[:], m.mean17[:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], m.State.Ds2DwBnRunningMean[:], m.State.Ds2DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
@@ -1387,14 +1345,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		if !m.training {
-			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
-				mean := float64(m.State.Ds2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
-				s := g * inv
-				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale20[:], m.shift20[:], m.inv20[:], m.mean20[:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], m.State.Ds2PwBnRunningMean[:], m.State.Ds2PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a18[row][:]
 		if m.training {
@@ -1448,14 +1399,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		if !m.training {
-			for c := 0; c < Ds3DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
-				mean := float64(m.State.Ds3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
-				s := g * inv
-				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale23[:], m.shift23[:], m.inv23[:], m.mean23[:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], m.State.Ds3DwBnRunningMean[:], m.State.Ds3DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
@@ -1520,14 +1464,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		if !m.training {
-			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
-				mean := float64(m.State.Ds3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
-				s := g * inv
-				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale26[:], m.shift26[:], m.inv26[:], m.mean26[:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], m.State.Ds3PwBnRunningMean[:], m.State.Ds3PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a24[row][:]
 		if m.training {
@@ -1686,14 +1623,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		if !m.training {
-			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
-				mean := float64(m.State.BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.BnWeight[:], m.Params.BnBias[:], m.State.BnRunningMean[:], m.State.BnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
@@ -1852,14 +1782,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds0DwBnChannels; c++ {
-					g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
-					mean := float64(m.State.Ds0DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-					m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
-					s := g * inv
-					m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], m.State.Ds0DwBnRunningMean[:], m.State.Ds0DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
@@ -1968,14 +1891,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		if !m.training {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
-				mean := float64(m.State.Ds0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], m.State.Ds0PwBnRunningMean[:], m.State.Ds0PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
@@ -2075,14 +1991,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds1DwBnChannels; c++ {
-					g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
-					mean := float64(m.State.Ds1DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-					m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
-					s := g * inv
-					m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], m.State.Ds1DwBnRunningMean[:], m.State.Ds1DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
@@ -2191,14 +2100,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		if !m.training {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
-				mean := float64(m.State.Ds1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], m.State.Ds1PwBnRunningMean[:], m.State.Ds1PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
@@ -2298,14 +2200,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds2DwBnChannels; c++ {
-					g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
-					mean := float64(m.State.Ds2DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-					m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
-					s := g * inv
-					m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale17[:], m.shift17[:], m.inv17[:], m.mean17[:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], m.State.Ds2DwBnRunningMean[:], m.State.Ds2DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
@@ -2414,14 +2309,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		if !m.training {
-			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
-				mean := float64(m.State.Ds2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
-				s := g * inv
-				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale20[:], m.shift20[:], m.inv20[:], m.mean20[:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], m.State.Ds2PwBnRunningMean[:], m.State.Ds2PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a18[row][:]
@@ -2521,14 +2409,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds3DwBnChannels; c++ {
-					g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
-					mean := float64(m.State.Ds3DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-					m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
-					s := g * inv
-					m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale23[:], m.shift23[:], m.inv23[:], m.mean23[:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], m.State.Ds3DwBnRunningMean[:], m.State.Ds3DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
@@ -2637,14 +2518,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		if !m.training {
-			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
-				mean := float64(m.State.Ds3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
-				s := g * inv
-				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale26[:], m.shift26[:], m.inv26[:], m.mean26[:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], m.State.Ds3PwBnRunningMean[:], m.State.Ds3PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a24[row][:]

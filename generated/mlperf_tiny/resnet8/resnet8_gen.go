@@ -865,14 +865,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp0[0][0][0], 3468)
 		runtime.CopyPlanes32(unsafe.Slice(&m.xp0[0][1][1], 3398), 1156, 34, unsafe.Slice(&m.x[row][0], 3072), 1024, 32, 3, 32, 32)
@@ -928,14 +921,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
-				mean := float64(m.State.Stack1Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], m.State.Stack1Bn1RunningMean[:], m.State.Stack1Bn1RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp3[0][0][0], 18496)
 		runtime.CopyPlanes32(unsafe.Slice(&m.xp3[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a2[row][0], 16384), 1024, 32, 16, 32, 32)
@@ -991,14 +977,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
-				mean := float64(m.State.Stack1Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], m.State.Stack1Bn2RunningMean[:], m.State.Stack1Bn2RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp6[0][0][0], 18496)
 		runtime.CopyPlanes32(unsafe.Slice(&m.xp6[0][1][1], 18426), 1156, 34, unsafe.Slice(&m.a5[row][0], 16384), 1024, 32, 16, 32, 32)
@@ -1060,14 +1039,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
-				mean := float64(m.State.Stack2Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], m.State.Stack2Bn1RunningMean[:], m.State.Stack2Bn1RunningVar[:], 0.001)
 		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
@@ -1134,14 +1106,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
-				mean := float64(m.State.Stack2Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], m.State.Stack2Bn2RunningMean[:], m.State.Stack2Bn2RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp13[0][0][0], 10368)
 		runtime.CopyPlanes32(unsafe.Slice(&m.xp13[0][1][1], 10330), 324, 18, unsafe.Slice(&m.a12[row][0], 8192), 256, 16, 32, 16, 16)
@@ -1214,14 +1179,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
-				mean := float64(m.State.Stack3Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], m.State.Stack3Bn1RunningMean[:], m.State.Stack3Bn1RunningVar[:], 0.001)
 		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
@@ -1288,14 +1246,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
-				mean := float64(m.State.Stack3Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], m.State.Stack3Bn2RunningMean[:], m.State.Stack3Bn2RunningVar[:], 0.001)
 		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
@@ -1467,14 +1418,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp0[0][0][0], 3468)
@@ -1575,14 +1519,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
-				mean := float64(m.State.Stack1Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], m.State.Stack1Bn1RunningMean[:], m.State.Stack1Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp3[0][0][0], 18496)
@@ -1683,14 +1620,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
-				mean := float64(m.State.Stack1Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], m.State.Stack1Bn2RunningMean[:], m.State.Stack1Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp6[0][0][0], 18496)
@@ -1797,14 +1727,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
-				mean := float64(m.State.Stack2Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], m.State.Stack2Bn1RunningMean[:], m.State.Stack2Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
@@ -1916,14 +1839,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
-				mean := float64(m.State.Stack2Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], m.State.Stack2Bn2RunningMean[:], m.State.Stack2Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp13[0][0][0], 10368)
@@ -2043,14 +1959,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
-				mean := float64(m.State.Stack3Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], m.State.Stack3Bn1RunningMean[:], m.State.Stack3Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
@@ -2162,14 +2071,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
-				mean := float64(m.State.Stack3Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], m.State.Stack3Bn2RunningMean[:], m.State.Stack3Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]

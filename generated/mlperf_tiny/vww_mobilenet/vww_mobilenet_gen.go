@@ -2276,14 +2276,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -2349,14 +2342,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
 		if !m.training {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
-				mean := float64(m.State.Blocks0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], m.State.Blocks0DwBnRunningMean[:], m.State.Blocks0DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
@@ -2422,14 +2408,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
-				mean := float64(m.State.Blocks0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], m.State.Blocks0PwBnRunningMean[:], m.State.Blocks0PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a5[row][:]
 		if m.training {
@@ -2483,14 +2462,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
 		if !m.training {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
-				mean := float64(m.State.Blocks1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], m.State.Blocks1DwBnRunningMean[:], m.State.Blocks1DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
@@ -2559,14 +2531,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
-				mean := float64(m.State.Blocks1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], m.State.Blocks1PwBnRunningMean[:], m.State.Blocks1PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a11[row][:]
 		if m.training {
@@ -2620,14 +2585,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
 		if !m.training {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
-				mean := float64(m.State.Blocks2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], m.State.Blocks2DwBnRunningMean[:], m.State.Blocks2DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
@@ -2693,14 +2651,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
-				mean := float64(m.State.Blocks2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], m.State.Blocks2PwBnRunningMean[:], m.State.Blocks2PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a17[row][:]
 		if m.training {
@@ -2754,14 +2705,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
 		if !m.training {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
-				mean := float64(m.State.Blocks3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], m.State.Blocks3DwBnRunningMean[:], m.State.Blocks3DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
@@ -2830,14 +2774,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
-				mean := float64(m.State.Blocks3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], m.State.Blocks3PwBnRunningMean[:], m.State.Blocks3PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a23[row][:]
 		if m.training {
@@ -2891,14 +2828,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
 		if !m.training {
-			for c := 0; c < Blocks4DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
-				mean := float64(m.State.Blocks4DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
-				s := g * inv
-				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale28[:], m.shift28[:], m.inv28[:], m.mean28[:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], m.State.Blocks4DwBnRunningMean[:], m.State.Blocks4DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
@@ -2963,14 +2893,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
-				mean := float64(m.State.Blocks4PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
-				s := g * inv
-				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale31[:], m.shift31[:], m.inv31[:], m.mean31[:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], m.State.Blocks4PwBnRunningMean[:], m.State.Blocks4PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a29[row][:]
 		if m.training {
@@ -3024,14 +2947,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
 		if !m.training {
-			for c := 0; c < Blocks5DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
-				mean := float64(m.State.Blocks5DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
-				s := g * inv
-				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale34[:], m.shift34[:], m.inv34[:], m.mean34[:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], m.State.Blocks5DwBnRunningMean[:], m.State.Blocks5DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
@@ -3098,14 +3014,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
-				mean := float64(m.State.Blocks5PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
-				s := g * inv
-				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale37[:], m.shift37[:], m.inv37[:], m.mean37[:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], m.State.Blocks5PwBnRunningMean[:], m.State.Blocks5PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a35[row][:]
 		if m.training {
@@ -3159,14 +3068,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
 		if !m.training {
-			for c := 0; c < Blocks6DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
-				mean := float64(m.State.Blocks6DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
-				s := g * inv
-				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale40[:], m.shift40[:], m.inv40[:], m.mean40[:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], m.State.Blocks6DwBnRunningMean[:], m.State.Blocks6DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
@@ -3231,14 +3133,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
-				mean := float64(m.State.Blocks6PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
-				s := g * inv
-				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale43[:], m.shift43[:], m.inv43[:], m.mean43[:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], m.State.Blocks6PwBnRunningMean[:], m.State.Blocks6PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a41[row][:]
 		if m.training {
@@ -3292,14 +3187,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
 		if !m.training {
-			for c := 0; c < Blocks7DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
-				mean := float64(m.State.Blocks7DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
-				s := g * inv
-				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale46[:], m.shift46[:], m.inv46[:], m.mean46[:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], m.State.Blocks7DwBnRunningMean[:], m.State.Blocks7DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
@@ -3364,14 +3252,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
-				mean := float64(m.State.Blocks7PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
-				s := g * inv
-				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale49[:], m.shift49[:], m.inv49[:], m.mean49[:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], m.State.Blocks7PwBnRunningMean[:], m.State.Blocks7PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a47[row][:]
 		if m.training {
@@ -3425,14 +3306,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
 		if !m.training {
-			for c := 0; c < Blocks8DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
-				mean := float64(m.State.Blocks8DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
-				s := g * inv
-				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale52[:], m.shift52[:], m.inv52[:], m.mean52[:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], m.State.Blocks8DwBnRunningMean[:], m.State.Blocks8DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
@@ -3497,14 +3371,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
-				mean := float64(m.State.Blocks8PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
-				s := g * inv
-				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale55[:], m.shift55[:], m.inv55[:], m.mean55[:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], m.State.Blocks8PwBnRunningMean[:], m.State.Blocks8PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a53[row][:]
 		if m.training {
@@ -3558,14 +3425,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
 		if !m.training {
-			for c := 0; c < Blocks9DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
-				mean := float64(m.State.Blocks9DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
-				s := g * inv
-				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale58[:], m.shift58[:], m.inv58[:], m.mean58[:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], m.State.Blocks9DwBnRunningMean[:], m.State.Blocks9DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
@@ -3630,14 +3490,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
-				mean := float64(m.State.Blocks9PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
-				s := g * inv
-				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale61[:], m.shift61[:], m.inv61[:], m.mean61[:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], m.State.Blocks9PwBnRunningMean[:], m.State.Blocks9PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a59[row][:]
 		if m.training {
@@ -3691,14 +3544,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
 		if !m.training {
-			for c := 0; c < Blocks10DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
-				mean := float64(m.State.Blocks10DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
-				s := g * inv
-				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale64[:], m.shift64[:], m.inv64[:], m.mean64[:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], m.State.Blocks10DwBnRunningMean[:], m.State.Blocks10DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
@@ -3763,14 +3609,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
-				mean := float64(m.State.Blocks10PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
-				s := g * inv
-				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale67[:], m.shift67[:], m.inv67[:], m.mean67[:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], m.State.Blocks10PwBnRunningMean[:], m.State.Blocks10PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a65[row][:]
 		if m.training {
@@ -3824,14 +3663,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
 		if !m.training {
-			for c := 0; c < Blocks11DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
-				mean := float64(m.State.Blocks11DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
-				s := g * inv
-				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale70[:], m.shift70[:], m.inv70[:], m.mean70[:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], m.State.Blocks11DwBnRunningMean[:], m.State.Blocks11DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
@@ -3898,14 +3730,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
-				mean := float64(m.State.Blocks11PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
-				s := g * inv
-				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale73[:], m.shift73[:], m.inv73[:], m.mean73[:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], m.State.Blocks11PwBnRunningMean[:], m.State.Blocks11PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a71[row][:]
 		if m.training {
@@ -3959,14 +3784,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
 		if !m.training {
-			for c := 0; c < Blocks12DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
-				mean := float64(m.State.Blocks12DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
-				s := g * inv
-				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale76[:], m.shift76[:], m.inv76[:], m.mean76[:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], m.State.Blocks12DwBnRunningMean[:], m.State.Blocks12DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
@@ -4031,14 +3849,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
-				mean := float64(m.State.Blocks12PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
-				s := g * inv
-				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale79[:], m.shift79[:], m.inv79[:], m.mean79[:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], m.State.Blocks12PwBnRunningMean[:], m.State.Blocks12PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a77[row][:]
 		if m.training {
@@ -4186,14 +3997,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
@@ -4305,14 +4109,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks0DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
-					mean := float64(m.State.Blocks0DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-					m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
-					s := g * inv
-					m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], m.State.Blocks0DwBnRunningMean[:], m.State.Blocks0DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
@@ -4422,14 +4219,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
-				mean := float64(m.State.Blocks0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], m.State.Blocks0PwBnRunningMean[:], m.State.Blocks0PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
@@ -4529,14 +4319,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks1DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
-					mean := float64(m.State.Blocks1DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-					m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
-					s := g * inv
-					m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], m.State.Blocks1DwBnRunningMean[:], m.State.Blocks1DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
@@ -4649,14 +4432,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
-				mean := float64(m.State.Blocks1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], m.State.Blocks1PwBnRunningMean[:], m.State.Blocks1PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
@@ -4756,14 +4532,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks2DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
-					mean := float64(m.State.Blocks2DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-					m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
-					s := g * inv
-					m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], m.State.Blocks2DwBnRunningMean[:], m.State.Blocks2DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
@@ -4873,14 +4642,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
-				mean := float64(m.State.Blocks2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], m.State.Blocks2PwBnRunningMean[:], m.State.Blocks2PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
@@ -4980,14 +4742,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks3DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
-					mean := float64(m.State.Blocks3DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-					m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
-					s := g * inv
-					m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], m.State.Blocks3DwBnRunningMean[:], m.State.Blocks3DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
@@ -5100,14 +4855,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
-				mean := float64(m.State.Blocks3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], m.State.Blocks3PwBnRunningMean[:], m.State.Blocks3PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
@@ -5207,14 +4955,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks4DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
-					mean := float64(m.State.Blocks4DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-					m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
-					s := g * inv
-					m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale28[:], m.shift28[:], m.inv28[:], m.mean28[:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], m.State.Blocks4DwBnRunningMean[:], m.State.Blocks4DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
@@ -5323,14 +5064,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
-				mean := float64(m.State.Blocks4PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
-				s := g * inv
-				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale31[:], m.shift31[:], m.inv31[:], m.mean31[:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], m.State.Blocks4PwBnRunningMean[:], m.State.Blocks4PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a29[row][:]
@@ -5430,14 +5164,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks5DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
-					mean := float64(m.State.Blocks5DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-					m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
-					s := g * inv
-					m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale34[:], m.shift34[:], m.inv34[:], m.mean34[:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], m.State.Blocks5DwBnRunningMean[:], m.State.Blocks5DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
@@ -5548,14 +5275,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
-				mean := float64(m.State.Blocks5PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
-				s := g * inv
-				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale37[:], m.shift37[:], m.inv37[:], m.mean37[:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], m.State.Blocks5PwBnRunningMean[:], m.State.Blocks5PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a35[row][:]
@@ -5655,14 +5375,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks6DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
-					mean := float64(m.State.Blocks6DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-					m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
-					s := g * inv
-					m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale40[:], m.shift40[:], m.inv40[:], m.mean40[:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], m.State.Blocks6DwBnRunningMean[:], m.State.Blocks6DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
@@ -5771,14 +5484,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
-				mean := float64(m.State.Blocks6PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
-				s := g * inv
-				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale43[:], m.shift43[:], m.inv43[:], m.mean43[:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], m.State.Blocks6PwBnRunningMean[:], m.State.Blocks6PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a41[row][:]
@@ -5878,14 +5584,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks7DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
-					mean := float64(m.State.Blocks7DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-					m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
-					s := g * inv
-					m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale46[:], m.shift46[:], m.inv46[:], m.mean46[:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], m.State.Blocks7DwBnRunningMean[:], m.State.Blocks7DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
@@ -5994,14 +5693,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
-				mean := float64(m.State.Blocks7PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
-				s := g * inv
-				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale49[:], m.shift49[:], m.inv49[:], m.mean49[:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], m.State.Blocks7PwBnRunningMean[:], m.State.Blocks7PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a47[row][:]
@@ -6101,14 +5793,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks8DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
-					mean := float64(m.State.Blocks8DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-					m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
-					s := g * inv
-					m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale52[:], m.shift52[:], m.inv52[:], m.mean52[:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], m.State.Blocks8DwBnRunningMean[:], m.State.Blocks8DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
@@ -6217,14 +5902,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
-				mean := float64(m.State.Blocks8PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
-				s := g * inv
-				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale55[:], m.shift55[:], m.inv55[:], m.mean55[:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], m.State.Blocks8PwBnRunningMean[:], m.State.Blocks8PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a53[row][:]
@@ -6324,14 +6002,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks9DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
-					mean := float64(m.State.Blocks9DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-					m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
-					s := g * inv
-					m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale58[:], m.shift58[:], m.inv58[:], m.mean58[:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], m.State.Blocks9DwBnRunningMean[:], m.State.Blocks9DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
@@ -6440,14 +6111,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
-				mean := float64(m.State.Blocks9PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
-				s := g * inv
-				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale61[:], m.shift61[:], m.inv61[:], m.mean61[:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], m.State.Blocks9PwBnRunningMean[:], m.State.Blocks9PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a59[row][:]
@@ -6547,14 +6211,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks10DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
-					mean := float64(m.State.Blocks10DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-					m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
-					s := g * inv
-					m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale64[:], m.shift64[:], m.inv64[:], m.mean64[:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], m.State.Blocks10DwBnRunningMean[:], m.State.Blocks10DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
@@ -6663,14 +6320,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
-				mean := float64(m.State.Blocks10PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
-				s := g * inv
-				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale67[:], m.shift67[:], m.inv67[:], m.mean67[:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], m.State.Blocks10PwBnRunningMean[:], m.State.Blocks10PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a65[row][:]
@@ -6770,14 +6420,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks11DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
-					mean := float64(m.State.Blocks11DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-					m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
-					s := g * inv
-					m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale70[:], m.shift70[:], m.inv70[:], m.mean70[:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], m.State.Blocks11DwBnRunningMean[:], m.State.Blocks11DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
@@ -6888,14 +6531,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
-				mean := float64(m.State.Blocks11PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
-				s := g * inv
-				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale73[:], m.shift73[:], m.inv73[:], m.mean73[:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], m.State.Blocks11PwBnRunningMean[:], m.State.Blocks11PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a71[row][:]
@@ -6995,14 +6631,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks12DwBnChannels; c++ {
-					g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
-					mean := float64(m.State.Blocks12DwBnRunningMean[c])
-					inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-					m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
-					s := g * inv
-					m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
-				}
+				runtime.BatchNormScales32(m.scale76[:], m.shift76[:], m.inv76[:], m.mean76[:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], m.State.Blocks12DwBnRunningMean[:], m.State.Blocks12DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
@@ -7111,14 +6740,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
-				mean := float64(m.State.Blocks12PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
-				s := g * inv
-				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
-			}
+			runtime.BatchNormScales32(m.scale79[:], m.shift79[:], m.inv79[:], m.mean79[:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], m.State.Blocks12PwBnRunningMean[:], m.State.Blocks12PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a77[row][:]

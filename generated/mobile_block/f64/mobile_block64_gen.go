@@ -379,14 +379,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	{
 		if !m.training {
-			for c := 0; c < Block1Channels; c++ {
-				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
-				mean := m.State.Block1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], m.State.Block1RunningMean[:], m.State.Block1RunningVar[:], 1e-05)
 		}
 		if m.training {
 			x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
@@ -451,14 +444,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		if !m.training {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
-				mean := m.State.Block4RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
-				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], m.State.Block4RunningMean[:], m.State.Block4RunningVar[:], 1e-05)
 		}
 		cf := m.a2[row][:]
 		if m.training {
@@ -591,14 +577,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Block1Channels; c++ {
-					g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
-					mean := m.State.Block1RunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
-					m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
-					s := g * inv
-					m.scale1[c], m.shift1[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], m.State.Block1RunningMean[:], m.State.Block1RunningVar[:], 1e-05)
 			}
 			if m.training {
 				x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
@@ -707,14 +686,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		if !m.training {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
-				mean := m.State.Block4RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
-				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], m.State.Block4RunningMean[:], m.State.Block4RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a2[row][:]

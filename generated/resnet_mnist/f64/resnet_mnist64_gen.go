@@ -646,14 +646,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 1e-05)
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -725,14 +718,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		if !m.training {
-			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
-				mean := m.State.Layer1_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], m.State.Layer1_0Bn1RunningMean[:], m.State.Layer1_0Bn1RunningVar[:], 1e-05)
 		}
 		xf := m.a3[row][:]
 		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
@@ -799,14 +785,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		if !m.training {
-			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
-				mean := m.State.Layer1_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], m.State.Layer1_0Bn2RunningMean[:], m.State.Layer1_0Bn2RunningVar[:], 1e-05)
 		}
 		xf := m.a6[row][:]
 		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
@@ -879,14 +858,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
-				mean := m.State.Layer2_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale12[c], m.shift12[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale12[:], m.shift12[:], m.inv12[:], m.mean12[:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], m.State.Layer2_0Bn1RunningMean[:], m.State.Layer2_0Bn1RunningVar[:], 1e-05)
 		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
@@ -953,14 +925,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
-				mean := m.State.Layer2_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale15[c], m.shift15[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale15[:], m.shift15[:], m.inv15[:], m.mean15[:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], m.State.Layer2_0Bn2RunningMean[:], m.State.Layer2_0Bn2RunningVar[:], 1e-05)
 		}
 		xf := m.a13[row][:]
 		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
@@ -1020,14 +985,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
-				mean := m.State.Layer2_0Downsample1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale17[:], m.shift17[:], m.inv17[:], m.mean17[:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], m.State.Layer2_0Downsample1RunningMean[:], m.State.Layer2_0Downsample1RunningVar[:], 1e-05)
 		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
@@ -1172,14 +1130,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
@@ -1296,14 +1247,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		if !m.training {
-			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
-				mean := m.State.Layer1_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], m.State.Layer1_0Bn1RunningMean[:], m.State.Layer1_0Bn1RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a3[row][:]
@@ -1415,14 +1359,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		if !m.training {
-			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
-				mean := m.State.Layer1_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], m.State.Layer1_0Bn2RunningMean[:], m.State.Layer1_0Bn2RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a6[row][:]
@@ -1540,14 +1477,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
-				mean := m.State.Layer2_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale12[c], m.shift12[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale12[:], m.shift12[:], m.inv12[:], m.mean12[:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], m.State.Layer2_0Bn1RunningMean[:], m.State.Layer2_0Bn1RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
@@ -1659,14 +1589,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
-				mean := m.State.Layer2_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale15[c], m.shift15[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale15[:], m.shift15[:], m.inv15[:], m.mean15[:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], m.State.Layer2_0Bn2RunningMean[:], m.State.Layer2_0Bn2RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a13[row][:]
@@ -1771,14 +1694,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		if !m.training {
-			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
-				mean := m.State.Layer2_0Downsample1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale17[:], m.shift17[:], m.inv17[:], m.mean17[:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], m.State.Layer2_0Downsample1RunningMean[:], m.State.Layer2_0Downsample1RunningVar[:], 1e-05)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]

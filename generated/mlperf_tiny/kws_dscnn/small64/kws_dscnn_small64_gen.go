@@ -631,14 +631,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		if !m.training {
-			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
-				mean := m.State.BnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.BnWeight[:], m.Params.BnBias[:], m.State.BnRunningMean[:], m.State.BnRunningVar[:], 0.001)
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
@@ -723,14 +716,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
 		if !m.training {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
-				mean := m.State.Ds0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], m.State.Ds0DwBnRunningMean[:], m.State.Ds0DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
@@ -795,14 +781,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		if !m.training {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
-				mean := m.State.Ds0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], m.State.Ds0PwBnRunningMean[:], m.State.Ds0PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a6[row][:]
 		if m.training {
@@ -856,14 +835,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
 		if !m.training {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
-				mean := m.State.Ds1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], m.State.Ds1DwBnRunningMean[:], m.State.Ds1DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
@@ -928,14 +900,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		if !m.training {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
-				mean := m.State.Ds1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], m.State.Ds1PwBnRunningMean[:], m.State.Ds1PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a12[row][:]
 		if m.training {
@@ -1098,14 +1063,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		if !m.training {
-			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
-				mean := m.State.BnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.BnWeight[:], m.Params.BnBias[:], m.State.BnRunningMean[:], m.State.BnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
@@ -1236,14 +1194,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds0DwBnChannels; c++ {
-					g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
-					mean := m.State.Ds0DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-					m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
-					s := g * inv
-					m.scale5[c], m.shift5[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale5[:], m.shift5[:], m.inv5[:], m.mean5[:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], m.State.Ds0DwBnRunningMean[:], m.State.Ds0DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
@@ -1352,14 +1303,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		if !m.training {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
-				mean := m.State.Ds0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale8[:], m.shift8[:], m.inv8[:], m.mean8[:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], m.State.Ds0PwBnRunningMean[:], m.State.Ds0PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
@@ -1459,14 +1403,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Ds1DwBnChannels; c++ {
-					g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
-					mean := m.State.Ds1DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-					m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
-					s := g * inv
-					m.scale11[c], m.shift11[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], m.State.Ds1DwBnRunningMean[:], m.State.Ds1DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
@@ -1575,14 +1512,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		if !m.training {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
-				mean := m.State.Ds1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], m.State.Ds1PwBnRunningMean[:], m.State.Ds1PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]

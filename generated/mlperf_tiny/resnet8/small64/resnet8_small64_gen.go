@@ -861,14 +861,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp0[0][0][0], 540)
 		runtime.CopyPlanes64(unsafe.Slice(&m.xp0[0][1][1], 502), 180, 18, unsafe.Slice(&m.x[row][0], 384), 128, 16, 3, 8, 16)
@@ -924,14 +917,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
-				mean := m.State.Stack1Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], m.State.Stack1Bn1RunningMean[:], m.State.Stack1Bn1RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp3[0][0][0], 360)
 		runtime.CopyPlanes64(unsafe.Slice(&m.xp3[0][1][1], 322), 180, 18, unsafe.Slice(&m.a2[row][0], 256), 128, 16, 2, 8, 16)
@@ -987,14 +973,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
-				mean := m.State.Stack1Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], m.State.Stack1Bn2RunningMean[:], m.State.Stack1Bn2RunningVar[:], 0.001)
 		}
 		xs := unsafe.Slice(&m.xp6[0][0][0], 360)
 		runtime.CopyPlanes64(unsafe.Slice(&m.xp6[0][1][1], 322), 180, 18, unsafe.Slice(&m.a5[row][0], 256), 128, 16, 2, 8, 16)
@@ -1056,14 +1035,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
-				mean := m.State.Stack2Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], m.State.Stack2Bn1RunningMean[:], m.State.Stack2Bn1RunningVar[:], 0.001)
 		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
@@ -1130,14 +1102,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
-				mean := m.State.Stack2Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], m.State.Stack2Bn2RunningMean[:], m.State.Stack2Bn2RunningVar[:], 0.001)
 		}
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
@@ -1221,14 +1186,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
-				mean := m.State.Stack3Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], m.State.Stack3Bn1RunningMean[:], m.State.Stack3Bn1RunningVar[:], 0.001)
 		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
@@ -1295,14 +1253,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
-				mean := m.State.Stack3Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], m.State.Stack3Bn2RunningMean[:], m.State.Stack3Bn2RunningVar[:], 0.001)
 		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
@@ -1483,14 +1434,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp0[0][0][0], 540)
@@ -1591,14 +1535,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
-				mean := m.State.Stack1Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], m.State.Stack1Bn1RunningMean[:], m.State.Stack1Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp3[0][0][0], 360)
@@ -1699,14 +1636,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
-				mean := m.State.Stack1Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], m.State.Stack1Bn2RunningMean[:], m.State.Stack1Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xs := unsafe.Slice(&m.xp6[0][0][0], 360)
@@ -1813,14 +1743,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
-				mean := m.State.Stack2Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale11[:], m.shift11[:], m.inv11[:], m.mean11[:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], m.State.Stack2Bn1RunningMean[:], m.State.Stack2Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
@@ -1932,14 +1855,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
-				mean := m.State.Stack2Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale14[:], m.shift14[:], m.inv14[:], m.mean14[:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], m.State.Stack2Bn2RunningMean[:], m.State.Stack2Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
@@ -2070,14 +1986,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
-				mean := m.State.Stack3Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], m.State.Stack3Bn1RunningMean[:], m.State.Stack3Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
@@ -2189,14 +2098,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		if !m.training {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
-				mean := m.State.Stack3Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], m.State.Stack3Bn2RunningMean[:], m.State.Stack3Bn2RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]

@@ -935,14 +935,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -1008,14 +1001,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
 		if !m.training {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
-				mean := m.State.Blocks0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], m.State.Blocks0DwBnRunningMean[:], m.State.Blocks0DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
@@ -1080,14 +1066,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
-				mean := m.State.Blocks0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], m.State.Blocks0PwBnRunningMean[:], m.State.Blocks0PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a5[row][:]
 		if m.training {
@@ -1141,14 +1120,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
 		if !m.training {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
-				mean := m.State.Blocks1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], m.State.Blocks1DwBnRunningMean[:], m.State.Blocks1DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
@@ -1215,14 +1187,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
-				mean := m.State.Blocks1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], m.State.Blocks1PwBnRunningMean[:], m.State.Blocks1PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a11[row][:]
 		if m.training {
@@ -1276,14 +1241,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
 		if !m.training {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
-				mean := m.State.Blocks2DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], m.State.Blocks2DwBnRunningMean[:], m.State.Blocks2DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
@@ -1348,14 +1306,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
-				mean := m.State.Blocks2PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], m.State.Blocks2PwBnRunningMean[:], m.State.Blocks2PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a17[row][:]
 		if m.training {
@@ -1409,14 +1360,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
 		if !m.training {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
-				mean := m.State.Blocks3DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], m.State.Blocks3DwBnRunningMean[:], m.State.Blocks3DwBnRunningVar[:], 0.001)
 		}
 		if m.training {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
@@ -1483,14 +1427,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
-				mean := m.State.Blocks3PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], m.State.Blocks3PwBnRunningMean[:], m.State.Blocks3PwBnRunningVar[:], 0.001)
 		}
 		cf := m.a23[row][:]
 		if m.training {
@@ -1641,14 +1578,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		if !m.training {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale1[:], m.shift1[:], m.inv1[:], m.mean1[:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], m.State.Bn1RunningMean[:], m.State.Bn1RunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
@@ -1760,14 +1690,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks0DwBnChannels; c++ {
-					g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
-					mean := m.State.Blocks0DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-					m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
-					s := g * inv
-					m.scale4[c], m.shift4[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale4[:], m.shift4[:], m.inv4[:], m.mean4[:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], m.State.Blocks0DwBnRunningMean[:], m.State.Blocks0DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
@@ -1876,14 +1799,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
-				mean := m.State.Blocks0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale7[:], m.shift7[:], m.inv7[:], m.mean7[:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], m.State.Blocks0PwBnRunningMean[:], m.State.Blocks0PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
@@ -1983,14 +1899,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks1DwBnChannels; c++ {
-					g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
-					mean := m.State.Blocks1DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-					m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
-					s := g * inv
-					m.scale10[c], m.shift10[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale10[:], m.shift10[:], m.inv10[:], m.mean10[:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], m.State.Blocks1DwBnRunningMean[:], m.State.Blocks1DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
@@ -2101,14 +2010,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
-				mean := m.State.Blocks1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale13[:], m.shift13[:], m.inv13[:], m.mean13[:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], m.State.Blocks1PwBnRunningMean[:], m.State.Blocks1PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
@@ -2208,14 +2110,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks2DwBnChannels; c++ {
-					g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
-					mean := m.State.Blocks2DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-					m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
-					s := g * inv
-					m.scale16[c], m.shift16[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale16[:], m.shift16[:], m.inv16[:], m.mean16[:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], m.State.Blocks2DwBnRunningMean[:], m.State.Blocks2DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
@@ -2324,14 +2219,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
-				mean := m.State.Blocks2PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale19[:], m.shift19[:], m.inv19[:], m.mean19[:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], m.State.Blocks2PwBnRunningMean[:], m.State.Blocks2PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
@@ -2431,14 +2319,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		for row := 0; row < nb; row++ {
 			if !m.training {
-				for c := 0; c < Blocks3DwBnChannels; c++ {
-					g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
-					mean := m.State.Blocks3DwBnRunningMean[c]
-					inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-					m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
-					s := g * inv
-					m.scale22[c], m.shift22[c] = s, b-mean*s
-				}
+				runtime.BatchNormScales64(m.scale22[:], m.shift22[:], m.inv22[:], m.mean22[:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], m.State.Blocks3DwBnRunningMean[:], m.State.Blocks3DwBnRunningVar[:], 0.001)
 			}
 			if m.training {
 				x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
@@ -2549,14 +2430,7 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		if !m.training {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
-				mean := m.State.Blocks3PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = s, b-mean*s
-			}
+			runtime.BatchNormScales64(m.scale25[:], m.shift25[:], m.inv25[:], m.mean25[:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], m.State.Blocks3PwBnRunningMean[:], m.State.Blocks3PwBnRunningVar[:], 0.001)
 		}
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
