@@ -219,7 +219,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	} else {
 		fs = append(fs, flatFields(p, n, newFlatPlane(p, n, g))...)
 	}
-	return append(fs, dwMaskedFields(n, g)...)
+	return append(append(fs, dwMaskedFields(n, g)...), convNTFields(p, n, g)...)
 }
 
 // shaped3 is the type [a][b][c]T.

@@ -103,23 +103,48 @@ func NewDepthwiseTaps2(c, h, w, kh, kw, pt, pl int) *DepthwiseTaps {
 
 // Phases32 writes the four phase planes of c planes of H×W (both even) into
 // dst, [2][2][c][H/2][W/2]: dst[a][b][p][r][j] = x[p][2r+a][2j+b], the input
-// of a stride-2 depthwise convolution with NewDepthwiseTaps2 (four CopyRows
-// of every other element).
+// of a stride-2 depthwise convolution with NewDepthwiseTaps2. The vector
+// kernels split each input row into its even and odd elements in one pass.
 func Phases32(dst, x []float32, c, h, w int) {
-	q := c * h * w / 4
-	for a := range 2 {
-		for b := range 2 {
-			CopyRows32(dst[(a*2+b)*q:], w/2, x[a*w+b:], 2*w, 2, c*h/2, w/2)
-		}
+	checkPhases(len(dst), len(x), c, h, w)
+	if c*h*w == 0 {
+		return
 	}
+	phases32(dst, x, c, h, w)
 }
 
 // Phases64 is Phases32 for float64.
 func Phases64(dst, x []float64, c, h, w int) {
+	checkPhases(len(dst), len(x), c, h, w)
+	scalarPhases(dst, x, c, h, w)
+}
+
+// checkPhases panics unless c, h, w ≥ 0 with h and w even and dst and x
+// hold c·h·w elements.
+func checkPhases(nd, nx, c, h, w int) {
+	switch {
+	case c < 0 || h < 0 || w < 0 || h%2 != 0 || w%2 != 0:
+		panic(fmt.Sprintf("runtime.Phases: %d planes of %d×%d: want even sizes", c, h, w))
+	case nx < c*h*w:
+		simdShort("Phases", "x", nx, c*h*w)
+	case nd < c*h*w:
+		simdShort("Phases", "dst", nd, c*h*w)
+	}
+}
+
+// scalarPhases is Phases32/64 in Go.
+func scalarPhases[T simdFloat](dst, x []T, c, h, w int) {
 	q := c * h * w / 4
 	for a := range 2 {
 		for b := range 2 {
-			CopyRows64(dst[(a*2+b)*q:], w/2, x[a*w+b:], 2*w, 2, c*h/2, w/2)
+			d := dst[(a*2+b)*q:][:q]
+			for p := range c * h / 2 {
+				row := x[(2*p+a)*w:][:w]
+				out := d[p*w/2:][:w/2]
+				for j := range out {
+					out[j] = row[2*j+b]
+				}
+			}
 		}
 	}
 }

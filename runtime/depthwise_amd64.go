@@ -67,3 +67,16 @@ func depthwise32(z, y, x []float32, d *DepthwiseTaps, w, bias, scale, shift []fl
 		depthwise256(pz, py, &x[0], offs, masks, pw, pb, ps, pt, planes, len(d.offs), d.n, d.in, d.nv, mode)
 	}
 }
+
+// phases32 is Phases32 with the operands checked: one pass of the vector
+// kernel over the input rows (internal/asmgen: phaseSplit).
+func phases32(dst, x []float32, c, h, w int) {
+	switch simdLevel {
+	case simdAVX512:
+		phaseSplit512(&dst[0], c*h*w/4, &x[0], c*h/2, w)
+	case simdAVX2:
+		phaseSplit256(&dst[0], c*h*w/4, &x[0], c*h/2, w)
+	default:
+		scalarPhases(dst, x, c, h, w)
+	}
+}

@@ -21,3 +21,6 @@ func DepthwiseScaleShift32(z, y, x []float32, d *DepthwiseTaps, w, bias, scale, 
 func DepthwiseScaleShiftRelu32(z, y, x []float32, d *DepthwiseTaps, w, bias, scale, shift []float32, planes int) {
 	scalarDepthwise(z, y, x, d, w, bias, scale, shift, planes, true)
 }
+
+// phases32 is Phases32 with the operands checked.
+func phases32(dst, x []float32, c, h, w int) { scalarPhases(dst, x, c, h, w) }

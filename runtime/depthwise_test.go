@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // dwCase is a depthwise geometry: H×W planes, a KH×KW kernel, padding PT
@@ -337,4 +338,57 @@ func testDepthwise2(t *testing.T) {
 	assert.Panics(t, func() { Depthwise32(ok[:18], ok[:71], d, w, nil, 2) }) // the phase planes are 4·2·9
 	assert.Panics(t, func() { Depthwise32(ok, ok, d, w, nil, 1) })           // the taps are for 2 planes
 	assert.Panics(t, func() { NewDepthwiseTaps2(2, 5, 6, 3, 3, 0, 0) })
+}
+
+// TestPhases: Phases32 on every path writes each phase plane as defined,
+// for row widths around the vector widths (whole vectors, masked tails of
+// every length), from unaligned operands, and nothing past dst; Phases64
+// and the size checks.
+func TestPhases(t *testing.T) { forEachPath(t, testPhases) }
+
+func testPhases(t *testing.T) {
+	rng := NewRNG(31)
+	for _, c := range []int{1, 3} {
+		for _, h := range []int{2, 4, 6} {
+			for w := 2; w <= 72; w += 2 {
+				n := c * h * w
+				x := elementwiseInput(rng, n, 1+w%3, true)
+				buf := make([]float32, n+2)
+				dst := buf[1 : n+1]
+				buf[0], buf[n+1] = 7, 7
+				Phases32(dst, x, c, h, w)
+				q := n / 4
+				for a := range 2 {
+					for b := range 2 {
+						for p := range c {
+							for r := range h / 2 {
+								for j := range w / 2 {
+									got, want := dst[(a*2+b)*q+(p*h/2+r)*w/2+j], x[(p*h+2*r+a)*w+2*j+b]
+									if !sameBits(got, want) {
+										t.Fatalf("c %d h %d w %d: phase (%d,%d) plane %d [%d][%d] = %v, want %v", c, h, w, a, b, p, r, j, got, want)
+									}
+								}
+							}
+						}
+					}
+				}
+				require.Equal(t, []float32{7, 7}, []float32{buf[0], buf[n+1]}, "c %d h %d w %d: wrote outside dst", c, h, w)
+			}
+		}
+	}
+	x := make([]float32, 8)
+	assert.Zero(t, testing.AllocsPerRun(10, func() { Phases32(x, x[:], 2, 2, 2) }))
+}
+
+func TestPhasesChecks(t *testing.T) {
+	x := make([]float32, 24)
+	assert.Panics(t, func() { Phases32(x, x, 1, 3, 8) })
+	assert.Panics(t, func() { Phases32(x, x, 1, 4, 5) })
+	assert.Panics(t, func() { Phases32(x[:23], x, 1, 4, 6) })
+	assert.Panics(t, func() { Phases32(x, x[:23], 1, 4, 6) })
+	assert.NotPanics(t, func() { Phases32(nil, nil, 0, 4, 6) })
+	d := make([]float64, 8)
+	Phases64(d, []float64{0, 1, 2, 3, 4, 5, 6, 7}, 2, 2, 2)
+	// plane 0 [[0 1] [2 3]], plane 1 [[4 5] [6 7]]: phase (a,b) holds x[p][a][b]
+	assert.Equal(t, []float64{0, 4, 1, 5, 2, 6, 3, 7}, d)
 }

@@ -1,5 +1,7 @@
 package runtime
 
+import "fmt"
+
 // GemmNNBias: the forward product of a convolution through im2col, with the
 // bias folded in. On the SIMD paths the tile kernels start their
 // accumulators from the row's bias, so neither a fill of c before the
@@ -158,6 +160,91 @@ func fillRows[T simdFloat](c, bias []T, m, n int) {
 		row[0] = bias[i]
 		for w := 1; w < n; w *= 2 {
 			copy(row[w:], row[:w])
+		}
+	}
+}
+
+// GemmNTBiasScaleShift32 is GemmNNBiasScaleShift32 with B given transposed,
+// bt = Bᵀ (n×k row-major): z[i*n+j] = bias[i] + Σ_p a[i*k+p]*bt[j*k+p]
+// (bias nil: none) and y[i*n+j] = z[i*n+j]*scale[i] + shift[i], the product
+// rounded first. It is for products of few columns, such as a pointwise
+// convolution over a few positions (n below a vector), where GemmNN's
+// vectors along a row of B would be mostly empty: its tiles run whole
+// vectors along k instead (the dot-product tiles of GemmNT32). z is summed
+// in another order than GemmNNBias32's, so it differs from it in rounding;
+// y is bit for bit ScaleShiftRows32 of z. z and y must not overlap each
+// other or any operand.
+func GemmNTBiasScaleShift32(z, y, a, bt, bias, scale, shift []float32, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(bt), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	gemmNTScaleShift32(z, y, a, bt, bias, scale, shift, m, n, k, 0)
+}
+
+// GemmNTBiasScaleShiftRelu32 is GemmNTBiasScaleShift32 with a ReLU on y
+// (each value kept where > 0 or NaN, else +0): y is bit for bit
+// ReluForward32 after ScaleShiftRows32 of z.
+func GemmNTBiasScaleShiftRelu32(z, y, a, bt, bias, scale, shift []float32, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(bt), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	gemmNTScaleShift32(z, y, a, bt, bias, scale, shift, m, n, k, gemmRelu)
+}
+
+// GemmNTBiasScaleShift64 is GemmNTBiasScaleShift32 for float64.
+func GemmNTBiasScaleShift64(z, y, a, bt, bias, scale, shift []float64, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(bt), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	scalarGemmNTScaleShift(z, y, a, bt, bias, scale, shift, m, n, k, 0)
+}
+
+// GemmNTBiasScaleShiftRelu64 is GemmNTBiasScaleShiftRelu32 for float64.
+func GemmNTBiasScaleShiftRelu64(z, y, a, bt, bias, scale, shift []float64, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(bt), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	scalarGemmNTScaleShift(z, y, a, bt, bias, scale, shift, m, n, k, gemmRelu)
+}
+
+// scalarGemmNTScaleShift is the pure-Go GemmNTBiasScaleShift(Relu): each
+// dot product summed in order, then the bias, then ScaleShiftRows and the
+// ReLU (relu: gemmRelu) as their own loops.
+func scalarGemmNTScaleShift[T simdFloat](z, y, a, bt, bias, scale, shift []T, m, n, k, relu int) {
+	for i := range m {
+		ai := a[i*k : i*k+k]
+		for j := range n {
+			var s T
+			for p, v := range bt[j*k : j*k+k] {
+				s += ai[p] * v
+			}
+			if bias != nil {
+				s += bias[i]
+			}
+			z[i*n+j] = s
+		}
+	}
+	gemmStore(z, y, scale, shift, m, n, gemmScaleShift|relu)
+}
+
+// Transpose32 sets dst[j*rows+i] = src[i*cols+j] for i < rows and j < cols:
+// dst = srcᵀ, both row-major. They must not overlap.
+func Transpose32(dst, src []float32, rows, cols int) { transpose(dst, src, rows, cols) }
+
+// Transpose64 is Transpose32 for float64.
+func Transpose64(dst, src []float64, rows, cols int) { transpose(dst, src, rows, cols) }
+
+func transpose[T simdFloat](dst, src []T, rows, cols int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("runtime.Transpose: negative size %d×%d", rows, cols))
+	}
+	if len(src) < rows*cols {
+		simdShort("Transpose", "src", len(src), rows*cols)
+	}
+	if len(dst) < rows*cols {
+		simdShort("Transpose", "dst", len(dst), rows*cols)
+	}
+	if rows*cols == 0 {
+		return
+	}
+	// Along the rows of dst (whole, contiguous), reading src with stride cols.
+	src = src[:rows*cols]
+	for j := range cols {
+		d := dst[j*rows : j*rows+rows]
+		for i := range d {
+			d[i] = src[i*cols+j]
 		}
 	}
 }

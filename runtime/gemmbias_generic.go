@@ -21,3 +21,9 @@ func gemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
 func gemmNNScaleShift32(z, y, a, b, bias, scale, shift []float32, m, n, k, relu int) {
 	scalarGemmNNScaleShift(z, y, a, b, bias, scale, shift, m, n, k, relu)
 }
+
+// gemmNTScaleShift32 is GemmNTBiasScaleShift(Relu)32 with the operands
+// checked (relu: 0 or gemmRelu).
+func gemmNTScaleShift32(z, y, a, bt, bias, scale, shift []float32, m, n, k, relu int) {
+	scalarGemmNTScaleShift(z, y, a, bt, bias, scale, shift, m, n, k, relu)
+}

@@ -209,6 +209,11 @@ func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 //go:noescape
 func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 
+// phaseSplit512 writes dst[(2a+b)*q + p*w/2 + j] = src[(2p+a)*w + 2j+b] for a, b < 2, p < pairs, j < w/2 (w even).
+//
+//go:noescape
+func phaseSplit512(dst *float32, q int, src *float32, pairs int, w int)
+
 // maxPool2512 does y[r*ys+i] = sel(sel(x[o+2i], x[o+xw+2i]), sel(x[o+2i+1], x[o+xw+2i+1]))
 // with o = r*xs, for r < rows and i < n (n ≥ 1), where sel(a, b) = a > b ? a : b.
 //
@@ -228,80 +233,160 @@ func maxPool2Back512(dx *float32, x *float32, xs int, xw int, y *float32, dy *fl
 //go:noescape
 func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT1x2_512 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*2...
 //
 //go:noescape
 func gemmNT1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR1x2_512 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT1x3_512 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*3...
 //
 //go:noescape
 func gemmNT1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR1x3_512 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT1x4_512 computes mt×nt tiles of 1×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*4...
 //
 //go:noescape
 func gemmNT1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR1x4_512 computes mt×nt tiles of 1×4 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT2x1_512 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*1...
 //
 //go:noescape
 func gemmNT2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR2x1_512 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT2x2_512 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*2...
 //
 //go:noescape
 func gemmNT2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR2x2_512 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT2x3_512 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*3...
 //
 //go:noescape
 func gemmNT2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR2x3_512 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT2x4_512 computes mt×nt tiles of 2×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*4...
 //
 //go:noescape
 func gemmNT2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR2x4_512 computes mt×nt tiles of 2×4 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT3x1_512 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*1...
 //
 //go:noescape
 func gemmNT3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR3x1_512 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT3x2_512 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*2...
 //
 //go:noescape
 func gemmNT3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR3x2_512 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT3x3_512 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*3...
 //
 //go:noescape
 func gemmNT3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR3x3_512 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT3x4_512 computes mt×nt tiles of 3×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*4...
 //
 //go:noescape
 func gemmNT3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR3x4_512 computes mt×nt tiles of 3×4 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT4x1_512 computes mt×nt tiles of 4×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*1...
 //
 //go:noescape
 func gemmNT4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR4x1_512 computes mt×nt tiles of 4×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT4x2_512 computes mt×nt tiles of 4×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*2...
 //
 //go:noescape
 func gemmNT4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR4x2_512 computes mt×nt tiles of 4×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT4x3_512 computes mt×nt tiles of 4×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*3...
 //
 //go:noescape
 func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR4x3_512 computes mt×nt tiles of 4×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT4x4_512 computes mt×nt tiles of 4×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*4...
 //
 //go:noescape
 func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR4x4_512 computes mt×nt tiles of 4×4 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmXN1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
@@ -660,6 +745,11 @@ func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 //go:noescape
 func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 
+// phaseSplit256 writes dst[(2a+b)*q + p*w/2 + j] = src[(2p+a)*w + 2j+b] for a, b < 2, p < pairs, j < w/2 (w even).
+//
+//go:noescape
+func phaseSplit256(dst *float32, q int, src *float32, pairs int, w int)
+
 // maxPool2256 does y[r*ys+i] = sel(sel(x[o+2i], x[o+xw+2i]), sel(x[o+2i+1], x[o+xw+2i+1]))
 // with o = r*xs, for r < rows and i < n (n ≥ 1), where sel(a, b) = a > b ? a : b.
 //
@@ -679,45 +769,90 @@ func maxPool2Back256(dx *float32, x *float32, xs int, xw int, y *float32, dy *fl
 //go:noescape
 func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT1x2_256 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*2...
 //
 //go:noescape
 func gemmNT1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR1x2_256 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT1x3_256 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*3...
 //
 //go:noescape
 func gemmNT1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR1x3_256 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT2x1_256 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*1...
 //
 //go:noescape
 func gemmNT2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR2x1_256 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT2x2_256 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*2...
 //
 //go:noescape
 func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR2x2_256 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT2x3_256 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*3...
 //
 //go:noescape
 func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR2x3_256 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmNT3x1_256 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*1...
 //
 //go:noescape
 func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR3x1_256 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT3x2_256 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*2...
 //
 //go:noescape
 func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
+// gemmNTR3x2_256 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+
 // gemmNT3x3_256 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*3...
 //
 //go:noescape
 func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+
+// gemmNTR3x3_256 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmNTR3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
 
 // gemmXN1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //

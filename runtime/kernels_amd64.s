@@ -7073,6 +7073,134 @@ end371:
 	VZEROUPPER
 	RET
 
+DATA oddIdx<>+0(SB)/4, $0x00000001
+DATA oddIdx<>+4(SB)/4, $0x00000003
+DATA oddIdx<>+8(SB)/4, $0x00000005
+DATA oddIdx<>+12(SB)/4, $0x00000007
+DATA oddIdx<>+16(SB)/4, $0x00000009
+DATA oddIdx<>+20(SB)/4, $0x0000000b
+DATA oddIdx<>+24(SB)/4, $0x0000000d
+DATA oddIdx<>+28(SB)/4, $0x0000000f
+DATA oddIdx<>+32(SB)/4, $0x00000011
+DATA oddIdx<>+36(SB)/4, $0x00000013
+DATA oddIdx<>+40(SB)/4, $0x00000015
+DATA oddIdx<>+44(SB)/4, $0x00000017
+DATA oddIdx<>+48(SB)/4, $0x00000019
+DATA oddIdx<>+52(SB)/4, $0x0000001b
+DATA oddIdx<>+56(SB)/4, $0x0000001d
+DATA oddIdx<>+60(SB)/4, $0x0000001f
+GLOBL oddIdx<>(SB), RODATA|NOPTR, $64
+
+// func phaseSplit512(dst *float32, q int, src *float32, pairs int, w int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·phaseSplit512(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    q+8(FP), DX
+	MOVQ    pairs+24(FP), BX
+	MOVQ    w+32(FP), SI
+	SHLQ    $0x02, DX
+	MOVQ    SI, DI
+	SHRQ    $0x01, DI
+	MOVQ    DI, R8
+	ANDQ    $0x0000000f, R8
+	XORQ    R11, R11
+	LEAQ    (R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000010, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000010, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVL    $0x0000ffff, R11
+	BZHIL   R9, R11, R9
+	KMOVW   R9, K2
+	BZHIL   R10, R11, R9
+	KMOVW   R9, K3
+	VMOVUPS evenIdx<>+0(SB), Z6
+	VMOVUPS oddIdx<>+0(SB), Z7
+	MOVL    $0x0000ffff, R9
+	BZHIL   R8, R9, R9
+	KMOVW   R9, K1
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, SI
+
+pairs375:
+	TESTQ BX, BX
+	JZ    end376
+	MOVQ  CX, R8
+	MOVQ  AX, R10
+	LEAQ  (R10)(DX*1), R11
+	XORQ  CX, CX
+
+loop1377:
+	CMPQ      CX, R9
+	JAE       tail378
+	VMOVUPS   (R8)(CX*2), Z0
+	VMOVUPS   64(R8)(CX*2), Z1
+	VMOVAPS   Z0, Z2
+	VPERMT2PS Z1, Z6, Z2
+	VPERMT2PS Z1, Z7, Z0
+	VMOVUPS   Z2, (R10)(CX*1)
+	VMOVUPS   Z0, (R11)(CX*1)
+	ADDQ      $0x00000040, CX
+	JMP       loop1377
+
+tail378:
+	CMPQ      CX, DI
+	JAE       next379
+	VMOVUPS.Z (R8)(CX*2), K2, Z0
+	VMOVUPS.Z 64(R8)(CX*2), K3, Z1
+	VMOVAPS   Z0, Z2
+	VPERMT2PS Z1, Z6, Z2
+	VPERMT2PS Z1, Z7, Z0
+	VMOVUPS   Z2, K1, (R10)(CX*1)
+	VMOVUPS   Z0, K1, (R11)(CX*1)
+
+next379:
+	ADDQ SI, R8
+	LEAQ (AX)(DX*2), R10
+	LEAQ (R10)(DX*1), R11
+	XORQ CX, CX
+
+loop1380:
+	CMPQ      CX, R9
+	JAE       tail381
+	VMOVUPS   (R8)(CX*2), Z0
+	VMOVUPS   64(R8)(CX*2), Z1
+	VMOVAPS   Z0, Z2
+	VPERMT2PS Z1, Z6, Z2
+	VPERMT2PS Z1, Z7, Z0
+	VMOVUPS   Z2, (R10)(CX*1)
+	VMOVUPS   Z0, (R11)(CX*1)
+	ADDQ      $0x00000040, CX
+	JMP       loop1380
+
+tail381:
+	CMPQ      CX, DI
+	JAE       next382
+	VMOVUPS.Z (R8)(CX*2), K2, Z0
+	VMOVUPS.Z 64(R8)(CX*2), K3, Z1
+	VMOVAPS   Z0, Z2
+	VPERMT2PS Z1, Z6, Z2
+	VPERMT2PS Z1, Z7, Z0
+	VMOVUPS   Z2, K1, (R10)(CX*1)
+	VMOVUPS   Z0, K1, (R11)(CX*1)
+
+next382:
+	ADDQ SI, R8
+	MOVQ R8, CX
+	ADDQ DI, AX
+	DECQ BX
+	JMP  pairs375
+
+end376:
+	VZEROUPPER
+	RET
+
 DATA poolShuf<>+0(SB)/8, $0x0000000000000000
 DATA poolShuf<>+8(SB)/8, $0x0000000000000004
 DATA poolShuf<>+16(SB)/8, $0x0000000000000001
@@ -7134,14 +7262,14 @@ TEXT ·maxPool2512(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows375:
+rows383:
 	TESTQ DI, DI
-	JZ    end376
+	JZ    end384
 	XORQ  R8, R8
 
-loop1377:
+loop1385:
 	CMPQ    R8, R10
-	JAE     tail378
+	JAE     tail386
 	VMOVUPS (CX)(R8*2), Z0
 	VMOVUPS 64(CX)(R8*2), Z1
 	VMOVUPS (SI)(R8*2), Z2
@@ -7154,11 +7282,11 @@ loop1377:
 	VPERMPD Z4, Z8, Z4
 	VMOVUPS Z4, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1377
+	JMP     loop1385
 
-tail378:
+tail386:
 	CMPQ      R8, R9
-	JAE       next379
+	JAE       next387
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
@@ -7171,14 +7299,14 @@ tail378:
 	VPERMPD   Z4, Z8, Z4
 	VMOVUPS   Z4, K1, (AX)(R8*1)
 
-next379:
+next387:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows375
+	JMP  rows383
 
-end376:
+end384:
 	VZEROUPPER
 	RET
 
@@ -7222,20 +7350,20 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned380
+	JZ      oned388
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows381:
+rows389:
 	TESTQ R9, R9
-	JZ    end382
+	JZ    end390
 	XORQ  R10, R10
 
-loop1383:
+loop1391:
 	CMPQ      R10, R12
-	JAE       tail384
+	JAE       tail392
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -7268,11 +7396,11 @@ loop1383:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1383
+	JMP       loop1391
 
-tail384:
+tail392:
 	CMPQ      R10, R13
-	JAE       next385
+	JAE       next393
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -7305,7 +7433,7 @@ tail384:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next385:
+next393:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -7313,24 +7441,24 @@ next385:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows381
+	JMP  rows389
 
-end382:
+end390:
 	VZEROUPPER
 	RET
 
-oned380:
+oned388:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows386:
+rows394:
 	TESTQ R9, R9
-	JZ    end387
+	JZ    end395
 	XORQ  R10, R10
 
-loop1388:
+loop1396:
 	CMPQ      R10, R12
-	JAE       tail389
+	JAE       tail397
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (DX)(R10*1), Z6
@@ -7347,11 +7475,11 @@ loop1388:
 	VMOVUPS   Z10, (AX)(R10*2)
 	VMOVUPS   Z11, 64(AX)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1388
+	JMP       loop1396
 
-tail389:
+tail397:
 	CMPQ      R10, DI
-	JAE       next390
+	JAE       next398
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (DX)(R10*1), K1, Z6
@@ -7368,15 +7496,15 @@ tail389:
 	VMOVUPS   Z10, K2, (AX)(R10*2)
 	VMOVUPS   Z11, K3, 64(AX)(R10*2)
 
-next390:
+next398:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows386
+	JMP  rows394
 
-end387:
+end395:
 	VZEROUPPER
 	RET
 
@@ -7395,40 +7523,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock391:
+rowblock399:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile392:
-	TESTQ  DI, DI
-	JZ     end393
+tile400:
+	TESTQ  SI, SI
+	JZ     end401
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k394:
+k402:
 	TESTQ       R10, R10
-	JZ          ktail395
+	JZ          ktail403
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k394
+	JMP         k402
 
-ktail395:
+ktail403:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone396
+	JZ          kdone404
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone396:
+kdone404:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -7442,13 +7570,13 @@ kdone396:
 	VADDPS        Y1, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
-	TESTQ         SI, SI
-	JZ            nobias397
-	VMOVUPS.Z     (SI), K2, X3
+	TESTQ         DI, DI
+	JZ            nobias405
+	VMOVUPS.Z     (DI), K2, X3
 	VADDPS        X3, X0, X0
-	ADDQ          $0x00000004, SI
+	ADDQ          $0x00000004, DI
 
-nobias397:
+nobias405:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7456,10 +7584,10 @@ nobias397:
 	ADDQ    $0x00000004, DX
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
-	DECQ    DI
-	JMP     tile392
+	DECQ    SI
+	JMP     tile400
 
-end393:
+end401:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7467,7 +7595,124 @@ end393:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock391
+	JNZ    rowblock399
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR1x1_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
+
+rowblock406:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile407:
+	TESTQ  SI, SI
+	JZ     end408
+	VXORPS Z0, Z0, Z0
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k409:
+	TESTQ       R9, R9
+	JZ          ktail410
+	VMOVUPS     (R8), Z1
+	VMOVUPS     (DI), Z2
+	VFMADD231PS Z1, Z2, Z0
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k409
+
+ktail410:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone411
+	VMOVUPS.Z   (R8), K1, Z1
+	VMOVUPS.Z   (DI), K1, Z2
+	VFMADD231PS Z1, Z2, Z0
+
+kdone411:
+	VUNPCKLPS     Z0, Z0, Z1
+	VUNPCKHPS     Z0, Z0, Z2
+	VUNPCKLPS     Z0, Z0, Z3
+	VUNPCKHPS     Z0, Z0, Z4
+	VADDPS        Z2, Z1, Z0
+	VADDPS        Z4, Z3, Z3
+	VUNPCKLPD     Z3, Z0, Z1
+	VUNPCKHPD     Z3, Z0, Z2
+	VADDPS        Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	MOVQ          ldc+8(FP), DI
+	SHLQ          $0x02, DI
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias412
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X1
+	VADDPS        X1, X0, X0
+
+nobias412:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn413
+	MOVQ         DX, R9
+	VMOVUPS      X0, K2, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+
+nobn413:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu414
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+
+norelu414:
+	MOVQ    DI, R9
+	VMOVUPS X0, K2, (R9)
+	ADDQ    $0x00000004, DX
+	IMUL3Q  $0x00000001, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile407
+
+end408:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock406
 	VZEROUPPER
 	RET
 
@@ -7486,15 +7731,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock398:
+rowblock415:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile399:
-	TESTQ  DI, DI
-	JZ     end400
+tile416:
+	TESTQ  SI, SI
+	JZ     end417
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -7502,9 +7747,9 @@ tile399:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k401:
+k418:
 	TESTQ       R10, R10
-	JZ          ktail402
+	JZ          ktail419
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -7513,18 +7758,18 @@ k401:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k401
+	JMP         k418
 
-ktail402:
+ktail419:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone403
+	JZ          kdone420
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone403:
+kdone420:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -7538,13 +7783,13 @@ kdone403:
 	VADDPS        Y2, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
-	TESTQ         SI, SI
-	JZ            nobias404
-	VMOVUPS.Z     (SI), K2, X5
+	TESTQ         DI, DI
+	JZ            nobias421
+	VMOVUPS.Z     (DI), K2, X5
 	VADDPS        X5, X0, X0
-	ADDQ          $0x00000008, SI
+	ADDQ          $0x00000008, DI
 
-nobias404:
+nobias421:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7552,10 +7797,10 @@ nobias404:
 	ADDQ    $0x00000008, DX
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
-	DECQ    DI
-	JMP     tile399
+	DECQ    SI
+	JMP     tile416
 
-end400:
+end417:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7563,7 +7808,129 @@ end400:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock398
+	JNZ    rowblock415
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR1x2_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
+
+rowblock422:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile423:
+	TESTQ  SI, SI
+	JZ     end424
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k425:
+	TESTQ       R9, R9
+	JZ          ktail426
+	VMOVUPS     (R8), Z2
+	VMOVUPS     (R8)(CX*1), Z3
+	VMOVUPS     (DI), Z4
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z3, Z4, Z1
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k425
+
+ktail426:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone427
+	VMOVUPS.Z   (R8), K1, Z2
+	VMOVUPS.Z   (R8)(CX*1), K1, Z3
+	VMOVUPS.Z   (DI), K1, Z4
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z3, Z4, Z1
+
+kdone427:
+	VUNPCKLPS     Z1, Z0, Z2
+	VUNPCKHPS     Z1, Z0, Z3
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VADDPS        Z3, Z2, Z0
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z0, Z2
+	VUNPCKHPD     Z4, Z0, Z3
+	VADDPS        Z3, Z2, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	MOVQ          ldc+8(FP), DI
+	SHLQ          $0x02, DI
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias428
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X2
+	VADDPS        X2, X0, X0
+
+nobias428:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn429
+	MOVQ         DX, R9
+	VMOVUPS      X0, K2, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X2
+	VBROADCASTSS (R8), X3
+	VMULPS       X2, X0, X0
+	VADDPS       X3, X0, X0
+
+nobn429:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu430
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X0, X3
+	VANDPS X3, X0, X0
+
+norelu430:
+	MOVQ    DI, R9
+	VMOVUPS X0, K2, (R9)
+	ADDQ    $0x00000008, DX
+	IMUL3Q  $0x00000002, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile423
+
+end424:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock422
 	VZEROUPPER
 	RET
 
@@ -7582,15 +7949,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock405:
+rowblock431:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile406:
-	TESTQ  DI, DI
-	JZ     end407
+tile432:
+	TESTQ  SI, SI
+	JZ     end433
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7599,9 +7966,9 @@ tile406:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k408:
+k434:
 	TESTQ       R10, R10
-	JZ          ktail409
+	JZ          ktail435
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -7612,11 +7979,11 @@ k408:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k408
+	JMP         k434
 
-ktail409:
+ktail435:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone410
+	JZ          kdone436
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -7625,7 +7992,7 @@ ktail409:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone410:
+kdone436:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -7639,13 +8006,13 @@ kdone410:
 	VADDPS        Y3, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
-	TESTQ         SI, SI
-	JZ            nobias411
-	VMOVUPS.Z     (SI), K2, X7
+	TESTQ         DI, DI
+	JZ            nobias437
+	VMOVUPS.Z     (DI), K2, X7
 	VADDPS        X7, X0, X0
-	ADDQ          $0x0000000c, SI
+	ADDQ          $0x0000000c, DI
 
-nobias411:
+nobias437:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -7653,10 +8020,10 @@ nobias411:
 	ADDQ    $0x0000000c, DX
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
-	DECQ    DI
-	JMP     tile406
+	DECQ    SI
+	JMP     tile432
 
-end407:
+end433:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7664,7 +8031,134 @@ end407:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock405
+	JNZ    rowblock431
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR1x3_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
+
+rowblock438:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile439:
+	TESTQ  SI, SI
+	JZ     end440
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k441:
+	TESTQ       R9, R9
+	JZ          ktail442
+	VMOVUPS     (R8), Z3
+	VMOVUPS     (R8)(CX*1), Z4
+	VMOVUPS     (R8)(CX*2), Z5
+	VMOVUPS     (DI), Z6
+	VFMADD231PS Z3, Z6, Z0
+	VFMADD231PS Z4, Z6, Z1
+	VFMADD231PS Z5, Z6, Z2
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k441
+
+ktail442:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone443
+	VMOVUPS.Z   (R8), K1, Z3
+	VMOVUPS.Z   (R8)(CX*1), K1, Z4
+	VMOVUPS.Z   (R8)(CX*2), K1, Z5
+	VMOVUPS.Z   (DI), K1, Z6
+	VFMADD231PS Z3, Z6, Z0
+	VFMADD231PS Z4, Z6, Z1
+	VFMADD231PS Z5, Z6, Z2
+
+kdone443:
+	VUNPCKLPS     Z1, Z0, Z3
+	VUNPCKHPS     Z1, Z0, Z4
+	VUNPCKLPS     Z2, Z2, Z5
+	VUNPCKHPS     Z2, Z2, Z6
+	VADDPS        Z4, Z3, Z0
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z0, Z3
+	VUNPCKHPD     Z5, Z0, Z4
+	VADDPS        Z4, Z3, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VADDPS        Y3, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	MOVQ          ldc+8(FP), DI
+	SHLQ          $0x02, DI
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias444
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X1
+	VADDPS        X1, X0, X0
+
+nobias444:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn445
+	MOVQ         DX, R9
+	VMOVUPS      X0, K2, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+
+nobn445:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu446
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+
+norelu446:
+	MOVQ    DI, R9
+	VMOVUPS X0, K2, (R9)
+	ADDQ    $0x0000000c, DX
+	IMUL3Q  $0x00000003, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile439
+
+end440:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock438
 	VZEROUPPER
 	RET
 
@@ -7682,15 +8176,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock412:
+rowblock447:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile413:
-	TESTQ  R8, R8
-	JZ     end414
+tile448:
+	TESTQ  DI, DI
+	JZ     end449
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7700,9 +8194,9 @@ tile413:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k415:
+k450:
 	TESTQ       R11, R11
-	JZ          ktail416
+	JZ          ktail451
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -7715,11 +8209,11 @@ k415:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k415
+	JMP         k450
 
-ktail416:
+ktail451:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone417
+	JZ          kdone452
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -7730,7 +8224,7 @@ ktail416:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone417:
+kdone452:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -7744,13 +8238,13 @@ kdone417:
 	VADDPS        Y4, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
-	TESTQ         DI, DI
-	JZ            nobias418
-	VMOVUPS       (DI), X9
+	TESTQ         R8, R8
+	JZ            nobias453
+	VMOVUPS       (R8), X9
 	VADDPS        X9, X0, X0
-	ADDQ          $0x00000010, DI
+	ADDQ          $0x00000010, R8
 
-nobias418:
+nobias453:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -7758,10 +8252,10 @@ nobias418:
 	ADDQ    $0x00000010, BX
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
-	DECQ    R8
-	JMP     tile413
+	DECQ    DI
+	JMP     tile448
 
-end414:
+end449:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7769,7 +8263,138 @@ end414:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock412
+	JNZ    rowblock447
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmNTR1x4_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (CX)(CX*2), DX
+
+rowblock454:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile455:
+	TESTQ  DI, DI
+	JZ     end456
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k457:
+	TESTQ       R10, R10
+	JZ          ktail458
+	VMOVUPS     (R9), Z4
+	VMOVUPS     (R9)(CX*1), Z5
+	VMOVUPS     (R9)(CX*2), Z6
+	VMOVUPS     (R9)(DX*1), Z7
+	VMOVUPS     (R8), Z8
+	VFMADD231PS Z4, Z8, Z0
+	VFMADD231PS Z5, Z8, Z1
+	VFMADD231PS Z6, Z8, Z2
+	VFMADD231PS Z7, Z8, Z3
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k457
+
+ktail458:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone459
+	VMOVUPS.Z   (R9), K1, Z4
+	VMOVUPS.Z   (R9)(CX*1), K1, Z5
+	VMOVUPS.Z   (R9)(CX*2), K1, Z6
+	VMOVUPS.Z   (R9)(DX*1), K1, Z7
+	VMOVUPS.Z   (R8), K1, Z8
+	VFMADD231PS Z4, Z8, Z0
+	VFMADD231PS Z5, Z8, Z1
+	VFMADD231PS Z6, Z8, Z2
+	VFMADD231PS Z7, Z8, Z3
+
+kdone459:
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	MOVQ          ldc+8(FP), R8
+	SHLQ          $0x02, R8
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias460
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X1
+	VADDPS        X1, X0, X0
+
+nobias460:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn461
+	MOVQ         BX, R10
+	VMOVUPS      X0, (R10)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R10), X1
+	VBROADCASTSS (R9), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+
+nobn461:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu462
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+
+norelu462:
+	MOVQ    R8, R10
+	VMOVUPS X0, (R10)
+	ADDQ    $0x00000010, BX
+	IMUL3Q  $0x00000004, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile455
+
+end456:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000001, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -7788,15 +8413,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock419:
+rowblock463:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile420:
-	TESTQ  DI, DI
-	JZ     end421
+tile464:
+	TESTQ  SI, SI
+	JZ     end465
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -7804,9 +8429,9 @@ tile420:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k422:
+k466:
 	TESTQ       R10, R10
-	JZ          ktail423
+	JZ          ktail467
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -7815,18 +8440,18 @@ k422:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k422
+	JMP         k466
 
-ktail423:
+ktail467:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone424
+	JZ          kdone468
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone424:
+kdone468:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -7853,14 +8478,14 @@ kdone424:
 	VADDPS        Y2, Y1, Y1
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
-	TESTQ         SI, SI
-	JZ            nobias425
-	VMOVUPS.Z     (SI), K2, X4
+	TESTQ         DI, DI
+	JZ            nobias469
+	VMOVUPS.Z     (DI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
-	ADDQ          $0x00000004, SI
+	ADDQ          $0x00000004, DI
 
-nobias425:
+nobias469:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7868,20 +8493,168 @@ nobias425:
 	ADDQ    R8, R9
 	VMOVUPS X1, K2, (R9)
 	ADDQ    $0x00000004, DX
-	IMUL3Q  $0x00000001, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile420
+	IMUL3Q  $0x00000001, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile464
 
-end421:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end465:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock419
+	JNZ    rowblock463
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR2x1_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
+
+rowblock470:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile471:
+	TESTQ  SI, SI
+	JZ     end472
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k473:
+	TESTQ       R9, R9
+	JZ          ktail474
+	VMOVUPS     (R8), Z2
+	VMOVUPS     (DI), Z3
+	VFMADD231PS Z2, Z3, Z0
+	VMOVUPS     (DI)(AX*1), Z3
+	VFMADD231PS Z2, Z3, Z1
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k473
+
+ktail474:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone475
+	VMOVUPS.Z   (R8), K1, Z2
+	VMOVUPS.Z   (DI), K1, Z3
+	VFMADD231PS Z2, Z3, Z0
+	VMOVUPS.Z   (DI)(AX*1), K1, Z3
+	VFMADD231PS Z2, Z3, Z1
+
+kdone475:
+	VUNPCKLPS     Z0, Z0, Z2
+	VUNPCKHPS     Z0, Z0, Z3
+	VUNPCKLPS     Z0, Z0, Z4
+	VUNPCKHPS     Z0, Z0, Z5
+	VADDPS        Z3, Z2, Z0
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z0, Z2
+	VUNPCKHPD     Z4, Z0, Z3
+	VADDPS        Z3, Z2, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VUNPCKLPS     Z1, Z1, Z2
+	VUNPCKHPS     Z1, Z1, Z3
+	VUNPCKLPS     Z1, Z1, Z4
+	VUNPCKHPS     Z1, Z1, Z5
+	VADDPS        Z3, Z2, Z1
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z1, Z2
+	VUNPCKHPD     Z4, Z1, Z3
+	VADDPS        Z3, Z2, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias476
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  4(R8), X2
+	VADDPS        X2, X1, X1
+
+nobias476:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn477
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X1, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X2
+	VBROADCASTSS (R8), X3
+	VMULPS       X2, X0, X0
+	VADDPS       X3, X0, X0
+	VBROADCASTSS 4(R10), X2
+	VBROADCASTSS 4(R8), X3
+	VMULPS       X2, X1, X1
+	VADDPS       X3, X1, X1
+
+nobn477:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu478
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X0, X3
+	VANDPS X3, X0, X0
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X1, X3
+	VANDPS X3, X1, X1
+
+norelu478:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X1, K2, (R10)
+	ADDQ    $0x00000004, DX
+	IMUL3Q  $0x00000001, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile471
+
+end472:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock470
 	VZEROUPPER
 	RET
 
@@ -7900,15 +8673,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock426:
+rowblock479:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile427:
-	TESTQ  DI, DI
-	JZ     end428
+tile480:
+	TESTQ  SI, SI
+	JZ     end481
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7918,9 +8691,9 @@ tile427:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k429:
+k482:
 	TESTQ       R10, R10
-	JZ          ktail430
+	JZ          ktail483
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -7932,11 +8705,11 @@ k429:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k429
+	JMP         k482
 
-ktail430:
+ktail483:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone431
+	JZ          kdone484
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -7946,7 +8719,7 @@ ktail430:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone431:
+kdone484:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -7973,14 +8746,14 @@ kdone431:
 	VADDPS        Y4, Y2, Y2
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
-	TESTQ         SI, SI
-	JZ            nobias432
-	VMOVUPS.Z     (SI), K2, X7
+	TESTQ         DI, DI
+	JZ            nobias485
+	VMOVUPS.Z     (DI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
-	ADDQ          $0x00000008, SI
+	ADDQ          $0x00000008, DI
 
-nobias432:
+nobias485:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -7988,20 +8761,176 @@ nobias432:
 	ADDQ    R8, R9
 	VMOVUPS X2, K2, (R9)
 	ADDQ    $0x00000008, DX
-	IMUL3Q  $0x00000002, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile427
+	IMUL3Q  $0x00000002, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile480
 
-end428:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end481:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock426
+	JNZ    rowblock479
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR2x2_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
+
+rowblock486:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile487:
+	TESTQ  SI, SI
+	JZ     end488
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k489:
+	TESTQ       R9, R9
+	JZ          ktail490
+	VMOVUPS     (R8), Z4
+	VMOVUPS     (R8)(CX*1), Z5
+	VMOVUPS     (DI), Z6
+	VFMADD231PS Z4, Z6, Z0
+	VFMADD231PS Z5, Z6, Z1
+	VMOVUPS     (DI)(AX*1), Z6
+	VFMADD231PS Z4, Z6, Z2
+	VFMADD231PS Z5, Z6, Z3
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k489
+
+ktail490:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone491
+	VMOVUPS.Z   (R8), K1, Z4
+	VMOVUPS.Z   (R8)(CX*1), K1, Z5
+	VMOVUPS.Z   (DI), K1, Z6
+	VFMADD231PS Z4, Z6, Z0
+	VFMADD231PS Z5, Z6, Z1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z6
+	VFMADD231PS Z4, Z6, Z2
+	VFMADD231PS Z5, Z6, Z3
+
+kdone491:
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VUNPCKLPS     Z3, Z2, Z4
+	VUNPCKHPS     Z3, Z2, Z5
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VADDPS        Z5, Z4, Z2
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z2, Z4
+	VUNPCKHPD     Z6, Z2, Z5
+	VADDPS        Z5, Z4, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPS        X4, X2, X2
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias492
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X4
+	VADDPS        X4, X0, X0
+	VBROADCASTSS  4(R8), X4
+	VADDPS        X4, X2, X2
+
+nobias492:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn493
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X2, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X4
+	VBROADCASTSS (R8), X5
+	VMULPS       X4, X0, X0
+	VADDPS       X5, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X2, X2
+	VADDPS       X5, X2, X2
+
+nobn493:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu494
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X0, X5
+	VANDPS X5, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X2, X5
+	VANDPS X5, X2, X2
+
+norelu494:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X2, K2, (R10)
+	ADDQ    $0x00000008, DX
+	IMUL3Q  $0x00000002, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile487
+
+end488:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock486
 	VZEROUPPER
 	RET
 
@@ -8020,15 +8949,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock433:
+rowblock495:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile434:
-	TESTQ  DI, DI
-	JZ     end435
+tile496:
+	TESTQ  SI, SI
+	JZ     end497
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8040,9 +8969,9 @@ tile434:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k436:
+k498:
 	TESTQ       R10, R10
-	JZ          ktail437
+	JZ          ktail499
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -8057,11 +8986,11 @@ k436:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k436
+	JMP         k498
 
-ktail437:
+ktail499:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone438
+	JZ          kdone500
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -8074,7 +9003,7 @@ ktail437:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone438:
+kdone500:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -8101,14 +9030,14 @@ kdone438:
 	VADDPS        Y6, Y3, Y3
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
-	TESTQ         SI, SI
-	JZ            nobias439
-	VMOVUPS.Z     (SI), K2, X10
+	TESTQ         DI, DI
+	JZ            nobias501
+	VMOVUPS.Z     (DI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
-	ADDQ          $0x0000000c, SI
+	ADDQ          $0x0000000c, DI
 
-nobias439:
+nobias501:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8116,20 +9045,184 @@ nobias439:
 	ADDQ    R8, R9
 	VMOVUPS X3, K2, (R9)
 	ADDQ    $0x0000000c, DX
-	IMUL3Q  $0x00000003, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile434
+	IMUL3Q  $0x00000003, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile496
 
-end435:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end497:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock433
+	JNZ    rowblock495
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR2x3_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
+
+rowblock502:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile503:
+	TESTQ  SI, SI
+	JZ     end504
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k505:
+	TESTQ       R9, R9
+	JZ          ktail506
+	VMOVUPS     (R8), Z6
+	VMOVUPS     (R8)(CX*1), Z7
+	VMOVUPS     (R8)(CX*2), Z8
+	VMOVUPS     (DI), Z9
+	VFMADD231PS Z6, Z9, Z0
+	VFMADD231PS Z7, Z9, Z1
+	VFMADD231PS Z8, Z9, Z2
+	VMOVUPS     (DI)(AX*1), Z9
+	VFMADD231PS Z6, Z9, Z3
+	VFMADD231PS Z7, Z9, Z4
+	VFMADD231PS Z8, Z9, Z5
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k505
+
+ktail506:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone507
+	VMOVUPS.Z   (R8), K1, Z6
+	VMOVUPS.Z   (R8)(CX*1), K1, Z7
+	VMOVUPS.Z   (R8)(CX*2), K1, Z8
+	VMOVUPS.Z   (DI), K1, Z9
+	VFMADD231PS Z6, Z9, Z0
+	VFMADD231PS Z7, Z9, Z1
+	VFMADD231PS Z8, Z9, Z2
+	VMOVUPS.Z   (DI)(AX*1), K1, Z9
+	VFMADD231PS Z6, Z9, Z3
+	VFMADD231PS Z7, Z9, Z4
+	VFMADD231PS Z8, Z9, Z5
+
+kdone507:
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z2, Z2, Z8
+	VUNPCKHPS     Z2, Z2, Z9
+	VADDPS        Z7, Z6, Z0
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z0, Z6
+	VUNPCKHPD     Z8, Z0, Z7
+	VADDPS        Z7, Z6, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VUNPCKLPS     Z4, Z3, Z6
+	VUNPCKHPS     Z4, Z3, Z7
+	VUNPCKLPS     Z5, Z5, Z8
+	VUNPCKHPS     Z5, Z5, Z9
+	VADDPS        Z7, Z6, Z3
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z3, Z6
+	VUNPCKHPD     Z8, Z3, Z7
+	VADDPS        Z7, Z6, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VADDPS        Y6, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X6
+	VADDPS        X6, X3, X3
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias508
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R8), X4
+	VADDPS        X4, X3, X3
+
+nobias508:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn509
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X3, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+
+nobn509:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu510
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+
+norelu510:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X3, K2, (R10)
+	ADDQ    $0x0000000c, DX
+	IMUL3Q  $0x00000003, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile503
+
+end504:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock502
 	VZEROUPPER
 	RET
 
@@ -8147,15 +9240,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock440:
+rowblock511:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile441:
-	TESTQ  R8, R8
-	JZ     end442
+tile512:
+	TESTQ  DI, DI
+	JZ     end513
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8169,9 +9262,9 @@ tile441:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k443:
+k514:
 	TESTQ       R11, R11
-	JZ          ktail444
+	JZ          ktail515
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -8189,11 +9282,11 @@ k443:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k443
+	JMP         k514
 
-ktail444:
+ktail515:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone445
+	JZ          kdone516
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -8209,7 +9302,7 @@ ktail444:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone445:
+kdone516:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -8236,14 +9329,14 @@ kdone445:
 	VADDPS        Y8, Y4, Y4
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
-	TESTQ         DI, DI
-	JZ            nobias446
-	VMOVUPS       (DI), X13
+	TESTQ         R8, R8
+	JZ            nobias517
+	VMOVUPS       (R8), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
-	ADDQ          $0x00000010, DI
+	ADDQ          $0x00000010, R8
 
-nobias446:
+nobias517:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8251,20 +9344,191 @@ nobias446:
 	ADDQ    R9, R10
 	VMOVUPS X4, (R10)
 	ADDQ    $0x00000010, BX
-	IMUL3Q  $0x00000004, CX, R10
-	ADDQ    R10, SI
-	DECQ    R8
-	JMP     tile441
+	IMUL3Q  $0x00000004, CX, R9
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     tile512
 
-end442:
-	IMUL3Q $0x00000002, AX, R10
-	ADDQ   R10, a+16(FP)
-	MOVQ   ldc+8(FP), R10
-	SHLQ   $0x02, R10
-	IMUL3Q $0x00000002, R10, R10
-	ADDQ   R10, c+0(FP)
+end513:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock440
+	JNZ    rowblock511
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmNTR2x4_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (CX)(CX*2), DX
+
+rowblock518:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile519:
+	TESTQ  DI, DI
+	JZ     end520
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k521:
+	TESTQ       R10, R10
+	JZ          ktail522
+	VMOVUPS     (R9), Z8
+	VMOVUPS     (R9)(CX*1), Z9
+	VMOVUPS     (R9)(CX*2), Z10
+	VMOVUPS     (R9)(DX*1), Z11
+	VMOVUPS     (R8), Z12
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z1
+	VFMADD231PS Z10, Z12, Z2
+	VFMADD231PS Z11, Z12, Z3
+	VMOVUPS     (R8)(AX*1), Z12
+	VFMADD231PS Z8, Z12, Z4
+	VFMADD231PS Z9, Z12, Z5
+	VFMADD231PS Z10, Z12, Z6
+	VFMADD231PS Z11, Z12, Z7
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k521
+
+ktail522:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone523
+	VMOVUPS.Z   (R9), K1, Z8
+	VMOVUPS.Z   (R9)(CX*1), K1, Z9
+	VMOVUPS.Z   (R9)(CX*2), K1, Z10
+	VMOVUPS.Z   (R9)(DX*1), K1, Z11
+	VMOVUPS.Z   (R8), K1, Z12
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z1
+	VFMADD231PS Z10, Z12, Z2
+	VFMADD231PS Z11, Z12, Z3
+	VMOVUPS.Z   (R8)(AX*1), K1, Z12
+	VFMADD231PS Z8, Z12, Z4
+	VFMADD231PS Z9, Z12, Z5
+	VFMADD231PS Z10, Z12, Z6
+	VFMADD231PS Z11, Z12, Z7
+
+kdone523:
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VUNPCKLPS     Z3, Z2, Z10
+	VUNPCKHPS     Z3, Z2, Z11
+	VADDPS        Z9, Z8, Z0
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z0, Z8
+	VUNPCKHPD     Z10, Z0, Z9
+	VADDPS        Z9, Z8, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPS        X8, X0, X0
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VUNPCKLPS     Z7, Z6, Z10
+	VUNPCKHPS     Z7, Z6, Z11
+	VADDPS        Z9, Z8, Z4
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z4, Z8
+	VUNPCKHPD     Z10, Z4, Z9
+	VADDPS        Z9, Z8, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPS        X8, X4, X4
+	MOVQ          ldc+8(FP), R10
+	SHLQ          $0x02, R10
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias524
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R9), X5
+	VADDPS        X5, X4, X4
+
+nobias524:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn525
+	MOVQ         BX, R11
+	VMOVUPS      X0, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X4, (R11)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R11
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R11), X1
+	VBROADCASTSS (R9), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R11), X5
+	VBROADCASTSS 4(R9), X6
+	VMULPS       X5, X4, X4
+	VADDPS       X6, X4, X4
+
+nobn525:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu526
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X5, X5, X5
+	VCMPPS $0x06, X5, X4, X6
+	VANDPS X6, X4, X4
+
+norelu526:
+	MOVQ    R8, R11
+	VMOVUPS X0, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X4, (R11)
+	ADDQ    $0x00000010, BX
+	IMUL3Q  $0x00000004, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile519
+
+end520:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000002, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock518
 	VZEROUPPER
 	RET
 
@@ -8283,15 +9547,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock447:
+rowblock527:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile448:
-	TESTQ  DI, DI
-	JZ     end449
+tile528:
+	TESTQ  SI, SI
+	JZ     end529
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8300,9 +9564,9 @@ tile448:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k450:
+k530:
 	TESTQ       R10, R10
-	JZ          ktail451
+	JZ          ktail531
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -8313,11 +9577,11 @@ k450:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k450
+	JMP         k530
 
-ktail451:
+ktail531:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone452
+	JZ          kdone532
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -8326,7 +9590,7 @@ ktail451:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone452:
+kdone532:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -8366,15 +9630,15 @@ kdone452:
 	VADDPS        Y3, Y2, Y2
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
-	TESTQ         SI, SI
-	JZ            nobias453
-	VMOVUPS.Z     (SI), K2, X5
+	TESTQ         DI, DI
+	JZ            nobias533
+	VMOVUPS.Z     (DI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
-	ADDQ          $0x00000004, SI
+	ADDQ          $0x00000004, DI
 
-nobias453:
+nobias533:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8384,20 +9648,199 @@ nobias453:
 	ADDQ    R8, R9
 	VMOVUPS X2, K2, (R9)
 	ADDQ    $0x00000004, DX
-	IMUL3Q  $0x00000001, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile448
+	IMUL3Q  $0x00000001, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile528
 
-end449:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end529:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock447
+	JNZ    rowblock527
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR3x1_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
+
+rowblock534:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile535:
+	TESTQ  SI, SI
+	JZ     end536
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k537:
+	TESTQ       R9, R9
+	JZ          ktail538
+	VMOVUPS     (R8), Z3
+	VMOVUPS     (DI), Z4
+	VFMADD231PS Z3, Z4, Z0
+	VMOVUPS     (DI)(AX*1), Z4
+	VFMADD231PS Z3, Z4, Z1
+	VMOVUPS     (DI)(AX*2), Z4
+	VFMADD231PS Z3, Z4, Z2
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k537
+
+ktail538:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone539
+	VMOVUPS.Z   (R8), K1, Z3
+	VMOVUPS.Z   (DI), K1, Z4
+	VFMADD231PS Z3, Z4, Z0
+	VMOVUPS.Z   (DI)(AX*1), K1, Z4
+	VFMADD231PS Z3, Z4, Z1
+	VMOVUPS.Z   (DI)(AX*2), K1, Z4
+	VFMADD231PS Z3, Z4, Z2
+
+kdone539:
+	VUNPCKLPS     Z0, Z0, Z3
+	VUNPCKHPS     Z0, Z0, Z4
+	VUNPCKLPS     Z0, Z0, Z5
+	VUNPCKHPS     Z0, Z0, Z6
+	VADDPS        Z4, Z3, Z0
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z0, Z3
+	VUNPCKHPD     Z5, Z0, Z4
+	VADDPS        Z4, Z3, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VADDPS        Y3, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VUNPCKLPS     Z1, Z1, Z3
+	VUNPCKHPS     Z1, Z1, Z4
+	VUNPCKLPS     Z1, Z1, Z5
+	VUNPCKHPS     Z1, Z1, Z6
+	VADDPS        Z4, Z3, Z1
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z1, Z3
+	VUNPCKHPD     Z5, Z1, Z4
+	VADDPS        Z4, Z3, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VADDPS        Y3, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VUNPCKLPS     Z2, Z2, Z3
+	VUNPCKHPS     Z2, Z2, Z4
+	VUNPCKLPS     Z2, Z2, Z5
+	VUNPCKHPS     Z2, Z2, Z6
+	VADDPS        Z4, Z3, Z2
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z2, Z3
+	VUNPCKHPD     Z5, Z2, Z4
+	VADDPS        Z4, Z3, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y3, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias540
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X3
+	VADDPS        X3, X0, X0
+	VBROADCASTSS  4(R8), X3
+	VADDPS        X3, X1, X1
+	VBROADCASTSS  8(R8), X3
+	VADDPS        X3, X2, X2
+
+nobias540:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn541
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X1, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X2, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X3
+	VBROADCASTSS (R8), X4
+	VMULPS       X3, X0, X0
+	VADDPS       X4, X0, X0
+	VBROADCASTSS 4(R10), X3
+	VBROADCASTSS 4(R8), X4
+	VMULPS       X3, X1, X1
+	VADDPS       X4, X1, X1
+	VBROADCASTSS 8(R10), X3
+	VBROADCASTSS 8(R8), X4
+	VMULPS       X3, X2, X2
+	VADDPS       X4, X2, X2
+
+nobn541:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu542
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X0, X4
+	VANDPS X4, X0, X0
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X1, X4
+	VANDPS X4, X1, X1
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X2, X4
+	VANDPS X4, X2, X2
+
+norelu542:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X1, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X2, K2, (R10)
+	ADDQ    $0x00000004, DX
+	IMUL3Q  $0x00000001, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile535
+
+end536:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock534
 	VZEROUPPER
 	RET
 
@@ -8416,15 +9859,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock454:
+rowblock543:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile455:
-	TESTQ  DI, DI
-	JZ     end456
+tile544:
+	TESTQ  SI, SI
+	JZ     end545
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8436,9 +9879,9 @@ tile455:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k457:
+k546:
 	TESTQ       R10, R10
-	JZ          ktail458
+	JZ          ktail547
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -8453,11 +9896,11 @@ k457:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k457
+	JMP         k546
 
-ktail458:
+ktail547:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone459
+	JZ          kdone548
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -8470,7 +9913,7 @@ ktail458:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone459:
+kdone548:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -8510,15 +9953,15 @@ kdone459:
 	VADDPS        Y6, Y4, Y4
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
-	TESTQ         SI, SI
-	JZ            nobias460
-	VMOVUPS.Z     (SI), K2, X9
+	TESTQ         DI, DI
+	JZ            nobias549
+	VMOVUPS.Z     (DI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
-	ADDQ          $0x00000008, SI
+	ADDQ          $0x00000008, DI
 
-nobias460:
+nobias549:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8528,20 +9971,210 @@ nobias460:
 	ADDQ    R8, R9
 	VMOVUPS X4, K2, (R9)
 	ADDQ    $0x00000008, DX
-	IMUL3Q  $0x00000002, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile455
+	IMUL3Q  $0x00000002, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile544
 
-end456:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end545:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock454
+	JNZ    rowblock543
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR3x2_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
+
+rowblock550:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile551:
+	TESTQ  SI, SI
+	JZ     end552
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k553:
+	TESTQ       R9, R9
+	JZ          ktail554
+	VMOVUPS     (R8), Z6
+	VMOVUPS     (R8)(CX*1), Z7
+	VMOVUPS     (DI), Z8
+	VFMADD231PS Z6, Z8, Z0
+	VFMADD231PS Z7, Z8, Z1
+	VMOVUPS     (DI)(AX*1), Z8
+	VFMADD231PS Z6, Z8, Z2
+	VFMADD231PS Z7, Z8, Z3
+	VMOVUPS     (DI)(AX*2), Z8
+	VFMADD231PS Z6, Z8, Z4
+	VFMADD231PS Z7, Z8, Z5
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k553
+
+ktail554:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone555
+	VMOVUPS.Z   (R8), K1, Z6
+	VMOVUPS.Z   (R8)(CX*1), K1, Z7
+	VMOVUPS.Z   (DI), K1, Z8
+	VFMADD231PS Z6, Z8, Z0
+	VFMADD231PS Z7, Z8, Z1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z8
+	VFMADD231PS Z6, Z8, Z2
+	VFMADD231PS Z7, Z8, Z3
+	VMOVUPS.Z   (DI)(AX*2), K1, Z8
+	VFMADD231PS Z6, Z8, Z4
+	VFMADD231PS Z7, Z8, Z5
+
+kdone555:
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VADDPS        Z7, Z6, Z0
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z0, Z6
+	VUNPCKHPD     Z8, Z0, Z7
+	VADDPS        Z7, Z6, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VUNPCKLPS     Z3, Z2, Z8
+	VUNPCKHPS     Z3, Z2, Z9
+	VADDPS        Z7, Z6, Z2
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z2, Z6
+	VUNPCKHPD     Z8, Z2, Z7
+	VADDPS        Z7, Z6, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VADDPS        Y6, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X6
+	VADDPS        X6, X2, X2
+	VUNPCKLPS     Z5, Z4, Z6
+	VUNPCKHPS     Z5, Z4, Z7
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VADDPS        Z7, Z6, Z4
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z4, Z6
+	VUNPCKHPD     Z8, Z4, Z7
+	VADDPS        Z7, Z6, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VADDPS        Y6, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X6
+	VADDPS        X6, X4, X4
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias556
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X6
+	VADDPS        X6, X0, X0
+	VBROADCASTSS  4(R8), X6
+	VADDPS        X6, X2, X2
+	VBROADCASTSS  8(R8), X6
+	VADDPS        X6, X4, X4
+
+nobias556:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn557
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X2, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X4, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X6
+	VBROADCASTSS (R8), X7
+	VMULPS       X6, X0, X0
+	VADDPS       X7, X0, X0
+	VBROADCASTSS 4(R10), X6
+	VBROADCASTSS 4(R8), X7
+	VMULPS       X6, X2, X2
+	VADDPS       X7, X2, X2
+	VBROADCASTSS 8(R10), X6
+	VBROADCASTSS 8(R8), X7
+	VMULPS       X6, X4, X4
+	VADDPS       X7, X4, X4
+
+nobn557:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu558
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X0, X7
+	VANDPS X7, X0, X0
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X2, X7
+	VANDPS X7, X2, X2
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X4, X7
+	VANDPS X7, X4, X4
+
+norelu558:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X2, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X4, K2, (R10)
+	ADDQ    $0x00000008, DX
+	IMUL3Q  $0x00000002, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile551
+
+end552:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock550
 	VZEROUPPER
 	RET
 
@@ -8560,15 +10193,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock461:
+rowblock559:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile462:
-	TESTQ  DI, DI
-	JZ     end463
+tile560:
+	TESTQ  SI, SI
+	JZ     end561
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8583,9 +10216,9 @@ tile462:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k464:
+k562:
 	TESTQ       R10, R10
-	JZ          ktail465
+	JZ          ktail563
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -8604,11 +10237,11 @@ k464:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k464
+	JMP         k562
 
-ktail465:
+ktail563:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone466
+	JZ          kdone564
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -8625,7 +10258,7 @@ ktail465:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone466:
+kdone564:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -8665,15 +10298,15 @@ kdone466:
 	VADDPS        Y9, Y6, Y6
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
-	TESTQ         SI, SI
-	JZ            nobias467
-	VMOVUPS.Z     (SI), K2, X13
+	TESTQ         DI, DI
+	JZ            nobias565
+	VMOVUPS.Z     (DI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
-	ADDQ          $0x0000000c, SI
+	ADDQ          $0x0000000c, DI
 
-nobias467:
+nobias565:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -8683,20 +10316,221 @@ nobias467:
 	ADDQ    R8, R9
 	VMOVUPS X6, K2, (R9)
 	ADDQ    $0x0000000c, DX
-	IMUL3Q  $0x00000003, CX, R9
-	ADDQ    R9, BX
-	DECQ    DI
-	JMP     tile462
+	IMUL3Q  $0x00000003, CX, R8
+	ADDQ    R8, BX
+	DECQ    SI
+	JMP     tile560
 
-end463:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end561:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock461
+	JNZ    rowblock559
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR3x3_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
+
+rowblock566:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile567:
+	TESTQ  SI, SI
+	JZ     end568
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x04, R9
+
+k569:
+	TESTQ       R9, R9
+	JZ          ktail570
+	VMOVUPS     (R8), Z9
+	VMOVUPS     (R8)(CX*1), Z10
+	VMOVUPS     (R8)(CX*2), Z11
+	VMOVUPS     (DI), Z12
+	VFMADD231PS Z9, Z12, Z0
+	VFMADD231PS Z10, Z12, Z1
+	VFMADD231PS Z11, Z12, Z2
+	VMOVUPS     (DI)(AX*1), Z12
+	VFMADD231PS Z9, Z12, Z3
+	VFMADD231PS Z10, Z12, Z4
+	VFMADD231PS Z11, Z12, Z5
+	VMOVUPS     (DI)(AX*2), Z12
+	VFMADD231PS Z9, Z12, Z6
+	VFMADD231PS Z10, Z12, Z7
+	VFMADD231PS Z11, Z12, Z8
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	DECQ        R9
+	JMP         k569
+
+ktail570:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone571
+	VMOVUPS.Z   (R8), K1, Z9
+	VMOVUPS.Z   (R8)(CX*1), K1, Z10
+	VMOVUPS.Z   (R8)(CX*2), K1, Z11
+	VMOVUPS.Z   (DI), K1, Z12
+	VFMADD231PS Z9, Z12, Z0
+	VFMADD231PS Z10, Z12, Z1
+	VFMADD231PS Z11, Z12, Z2
+	VMOVUPS.Z   (DI)(AX*1), K1, Z12
+	VFMADD231PS Z9, Z12, Z3
+	VFMADD231PS Z10, Z12, Z4
+	VFMADD231PS Z11, Z12, Z5
+	VMOVUPS.Z   (DI)(AX*2), K1, Z12
+	VFMADD231PS Z9, Z12, Z6
+	VFMADD231PS Z10, Z12, Z7
+	VFMADD231PS Z11, Z12, Z8
+
+kdone571:
+	VUNPCKLPS     Z1, Z0, Z9
+	VUNPCKHPS     Z1, Z0, Z10
+	VUNPCKLPS     Z2, Z2, Z11
+	VUNPCKHPS     Z2, Z2, Z12
+	VADDPS        Z10, Z9, Z0
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z0, Z9
+	VUNPCKHPD     Z11, Z0, Z10
+	VADDPS        Z10, Z9, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VUNPCKLPS     Z4, Z3, Z9
+	VUNPCKHPS     Z4, Z3, Z10
+	VUNPCKLPS     Z5, Z5, Z11
+	VUNPCKHPS     Z5, Z5, Z12
+	VADDPS        Z10, Z9, Z3
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z3, Z9
+	VUNPCKHPD     Z11, Z3, Z10
+	VADDPS        Z10, Z9, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VUNPCKLPS     Z7, Z6, Z9
+	VUNPCKHPS     Z7, Z6, Z10
+	VUNPCKLPS     Z8, Z8, Z11
+	VUNPCKHPS     Z8, Z8, Z12
+	VADDPS        Z10, Z9, Z6
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z6, Z9
+	VUNPCKHPD     Z11, Z6, Z10
+	VADDPS        Z10, Z9, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VADDPS        Y9, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X9
+	VADDPS        X9, X6, X6
+	MOVQ          ldc+8(FP), R9
+	SHLQ          $0x02, R9
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias572
+	MOVQ          bias+48(FP), R8
+	VBROADCASTSS  (R8), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R8), X4
+	VADDPS        X4, X3, X3
+	VBROADCASTSS  8(R8), X7
+	VADDPS        X7, X6, X6
+
+nobias572:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn573
+	MOVQ         DX, R10
+	VMOVUPS      X0, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X3, K2, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      X6, K2, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+	VBROADCASTSS 8(R10), X7
+	VBROADCASTSS 8(R8), X8
+	VMULPS       X7, X6, X6
+	VADDPS       X8, X6, X6
+
+nobn573:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu574
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+	VXORPS X7, X7, X7
+	VCMPPS $0x06, X7, X6, X8
+	VANDPS X8, X6, X6
+
+norelu574:
+	MOVQ    DI, R10
+	VMOVUPS X0, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X3, K2, (R10)
+	ADDQ    R9, R10
+	VMOVUPS X6, K2, (R10)
+	ADDQ    $0x0000000c, DX
+	IMUL3Q  $0x00000003, CX, DI
+	ADDQ    DI, BX
+	DECQ    SI
+	JMP     tile567
+
+end568:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock566
 	VZEROUPPER
 	RET
 
@@ -8714,15 +10548,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock468:
+rowblock575:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile469:
-	TESTQ  R8, R8
-	JZ     end470
+tile576:
+	TESTQ  DI, DI
+	JZ     end577
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8740,9 +10574,9 @@ tile469:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k471:
+k578:
 	TESTQ       R11, R11
-	JZ          ktail472
+	JZ          ktail579
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -8765,11 +10599,11 @@ k471:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k471
+	JMP         k578
 
-ktail472:
+ktail579:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone473
+	JZ          kdone580
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -8790,7 +10624,7 @@ ktail472:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone473:
+kdone580:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -8830,15 +10664,15 @@ kdone473:
 	VADDPS        Y12, Y8, Y8
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
-	TESTQ         DI, DI
-	JZ            nobias474
-	VMOVUPS       (DI), X17
+	TESTQ         R8, R8
+	JZ            nobias581
+	VMOVUPS       (R8), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
-	ADDQ          $0x00000010, DI
+	ADDQ          $0x00000010, R8
 
-nobias474:
+nobias581:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -8848,20 +10682,231 @@ nobias474:
 	ADDQ    R9, R10
 	VMOVUPS X8, (R10)
 	ADDQ    $0x00000010, BX
-	IMUL3Q  $0x00000004, CX, R10
-	ADDQ    R10, SI
-	DECQ    R8
-	JMP     tile469
+	IMUL3Q  $0x00000004, CX, R9
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     tile576
 
-end470:
-	IMUL3Q $0x00000003, AX, R10
-	ADDQ   R10, a+16(FP)
-	MOVQ   ldc+8(FP), R10
-	SHLQ   $0x02, R10
-	IMUL3Q $0x00000003, R10, R10
-	ADDQ   R10, c+0(FP)
+end577:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock468
+	JNZ    rowblock575
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmNTR3x4_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (CX)(CX*2), DX
+
+rowblock582:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile583:
+	TESTQ  DI, DI
+	JZ     end584
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k585:
+	TESTQ       R10, R10
+	JZ          ktail586
+	VMOVUPS     (R9), Z12
+	VMOVUPS     (R9)(CX*1), Z13
+	VMOVUPS     (R9)(CX*2), Z14
+	VMOVUPS     (R9)(DX*1), Z15
+	VMOVUPS     (R8), Z16
+	VFMADD231PS Z12, Z16, Z0
+	VFMADD231PS Z13, Z16, Z1
+	VFMADD231PS Z14, Z16, Z2
+	VFMADD231PS Z15, Z16, Z3
+	VMOVUPS     (R8)(AX*1), Z16
+	VFMADD231PS Z12, Z16, Z4
+	VFMADD231PS Z13, Z16, Z5
+	VFMADD231PS Z14, Z16, Z6
+	VFMADD231PS Z15, Z16, Z7
+	VMOVUPS     (R8)(AX*2), Z16
+	VFMADD231PS Z12, Z16, Z8
+	VFMADD231PS Z13, Z16, Z9
+	VFMADD231PS Z14, Z16, Z10
+	VFMADD231PS Z15, Z16, Z11
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k585
+
+ktail586:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone587
+	VMOVUPS.Z   (R9), K1, Z12
+	VMOVUPS.Z   (R9)(CX*1), K1, Z13
+	VMOVUPS.Z   (R9)(CX*2), K1, Z14
+	VMOVUPS.Z   (R9)(DX*1), K1, Z15
+	VMOVUPS.Z   (R8), K1, Z16
+	VFMADD231PS Z12, Z16, Z0
+	VFMADD231PS Z13, Z16, Z1
+	VFMADD231PS Z14, Z16, Z2
+	VFMADD231PS Z15, Z16, Z3
+	VMOVUPS.Z   (R8)(AX*1), K1, Z16
+	VFMADD231PS Z12, Z16, Z4
+	VFMADD231PS Z13, Z16, Z5
+	VFMADD231PS Z14, Z16, Z6
+	VFMADD231PS Z15, Z16, Z7
+	VMOVUPS.Z   (R8)(AX*2), K1, Z16
+	VFMADD231PS Z12, Z16, Z8
+	VFMADD231PS Z13, Z16, Z9
+	VFMADD231PS Z14, Z16, Z10
+	VFMADD231PS Z15, Z16, Z11
+
+kdone587:
+	VUNPCKLPS     Z1, Z0, Z12
+	VUNPCKHPS     Z1, Z0, Z13
+	VUNPCKLPS     Z3, Z2, Z14
+	VUNPCKHPS     Z3, Z2, Z15
+	VADDPS        Z13, Z12, Z0
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z0, Z12
+	VUNPCKHPD     Z14, Z0, Z13
+	VADDPS        Z13, Z12, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VADDPS        X12, X0, X0
+	VUNPCKLPS     Z5, Z4, Z12
+	VUNPCKHPS     Z5, Z4, Z13
+	VUNPCKLPS     Z7, Z6, Z14
+	VUNPCKHPS     Z7, Z6, Z15
+	VADDPS        Z13, Z12, Z4
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z4, Z12
+	VUNPCKHPD     Z14, Z4, Z13
+	VADDPS        Z13, Z12, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X12
+	VADDPS        X12, X4, X4
+	VUNPCKLPS     Z9, Z8, Z12
+	VUNPCKHPS     Z9, Z8, Z13
+	VUNPCKLPS     Z11, Z10, Z14
+	VUNPCKHPS     Z11, Z10, Z15
+	VADDPS        Z13, Z12, Z8
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z8, Z12
+	VUNPCKHPD     Z14, Z8, Z13
+	VADDPS        Z13, Z12, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y12
+	VADDPS        Y12, Y8, Y8
+	VEXTRACTF128  $0x01, Y8, X12
+	VADDPS        X12, X8, X8
+	MOVQ          ldc+8(FP), R10
+	SHLQ          $0x02, R10
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias588
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R9), X5
+	VADDPS        X5, X4, X4
+	VBROADCASTSS  8(R9), X9
+	VADDPS        X9, X8, X8
+
+nobias588:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn589
+	MOVQ         BX, R11
+	VMOVUPS      X0, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X4, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X8, (R11)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R11
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R11), X1
+	VBROADCASTSS (R9), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R11), X5
+	VBROADCASTSS 4(R9), X6
+	VMULPS       X5, X4, X4
+	VADDPS       X6, X4, X4
+	VBROADCASTSS 8(R11), X9
+	VBROADCASTSS 8(R9), X10
+	VMULPS       X9, X8, X8
+	VADDPS       X10, X8, X8
+
+nobn589:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu590
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X5, X5, X5
+	VCMPPS $0x06, X5, X4, X6
+	VANDPS X6, X4, X4
+	VXORPS X9, X9, X9
+	VCMPPS $0x06, X9, X8, X10
+	VANDPS X10, X8, X8
+
+norelu590:
+	MOVQ    R8, R11
+	VMOVUPS X0, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X4, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X8, (R11)
+	ADDQ    $0x00000010, BX
+	IMUL3Q  $0x00000004, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile583
+
+end584:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000003, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock582
 	VZEROUPPER
 	RET
 
@@ -8881,15 +10926,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock475:
+rowblock591:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile476:
-	TESTQ  R8, R8
-	JZ     end477
+tile592:
+	TESTQ  DI, DI
+	JZ     end593
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8899,9 +10944,9 @@ tile476:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k478:
+k594:
 	TESTQ       R11, R11
-	JZ          ktail479
+	JZ          ktail595
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -8914,11 +10959,11 @@ k478:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k478
+	JMP         k594
 
-ktail479:
+ktail595:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone480
+	JZ          kdone596
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -8929,7 +10974,7 @@ ktail479:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone480:
+kdone596:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -8982,16 +11027,16 @@ kdone480:
 	VADDPS        Y4, Y3, Y3
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
-	TESTQ         DI, DI
-	JZ            nobias481
-	VMOVUPS.Z     (DI), K2, X6
+	TESTQ         R8, R8
+	JZ            nobias597
+	VMOVUPS.Z     (R8), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
 	VADDPS        X6, X2, X2
 	VADDPS        X6, X3, X3
-	ADDQ          $0x00000004, DI
+	ADDQ          $0x00000004, R8
 
-nobias481:
+nobias597:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -9003,20 +11048,231 @@ nobias481:
 	ADDQ    R9, R10
 	VMOVUPS X3, K2, (R10)
 	ADDQ    $0x00000004, BX
-	IMUL3Q  $0x00000001, CX, R10
-	ADDQ    R10, SI
-	DECQ    R8
-	JMP     tile476
+	IMUL3Q  $0x00000001, CX, R9
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     tile592
 
-end477:
-	IMUL3Q $0x00000004, AX, R10
-	ADDQ   R10, a+16(FP)
-	MOVQ   ldc+8(FP), R10
-	SHLQ   $0x02, R10
-	IMUL3Q $0x00000004, R10, R10
-	ADDQ   R10, c+0(FP)
+end593:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000004, R9, R9
+	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock475
+	JNZ    rowblock591
+	VZEROUPPER
+	RET
+
+// func gemmNTR4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR4x1_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (AX)(AX*2), DX
+	MOVL  $0x00000001, BX
+	KMOVW BX, K2
+
+rowblock598:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile599:
+	TESTQ  DI, DI
+	JZ     end600
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k601:
+	TESTQ       R10, R10
+	JZ          ktail602
+	VMOVUPS     (R9), Z4
+	VMOVUPS     (R8), Z5
+	VFMADD231PS Z4, Z5, Z0
+	VMOVUPS     (R8)(AX*1), Z5
+	VFMADD231PS Z4, Z5, Z1
+	VMOVUPS     (R8)(AX*2), Z5
+	VFMADD231PS Z4, Z5, Z2
+	VMOVUPS     (R8)(DX*1), Z5
+	VFMADD231PS Z4, Z5, Z3
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k601
+
+ktail602:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone603
+	VMOVUPS.Z   (R9), K1, Z4
+	VMOVUPS.Z   (R8), K1, Z5
+	VFMADD231PS Z4, Z5, Z0
+	VMOVUPS.Z   (R8)(AX*1), K1, Z5
+	VFMADD231PS Z4, Z5, Z1
+	VMOVUPS.Z   (R8)(AX*2), K1, Z5
+	VFMADD231PS Z4, Z5, Z2
+	VMOVUPS.Z   (R8)(DX*1), K1, Z5
+	VFMADD231PS Z4, Z5, Z3
+
+kdone603:
+	VUNPCKLPS     Z0, Z0, Z4
+	VUNPCKHPS     Z0, Z0, Z5
+	VUNPCKLPS     Z0, Z0, Z6
+	VUNPCKHPS     Z0, Z0, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VUNPCKLPS     Z1, Z1, Z4
+	VUNPCKHPS     Z1, Z1, Z5
+	VUNPCKLPS     Z1, Z1, Z6
+	VUNPCKHPS     Z1, Z1, Z7
+	VADDPS        Z5, Z4, Z1
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z1, Z4
+	VUNPCKHPD     Z6, Z1, Z5
+	VADDPS        Z5, Z4, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VUNPCKLPS     Z2, Z2, Z4
+	VUNPCKHPS     Z2, Z2, Z5
+	VUNPCKLPS     Z2, Z2, Z6
+	VUNPCKHPS     Z2, Z2, Z7
+	VADDPS        Z5, Z4, Z2
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z2, Z4
+	VUNPCKHPD     Z6, Z2, Z5
+	VADDPS        Z5, Z4, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPS        X4, X2, X2
+	VUNPCKLPS     Z3, Z3, Z4
+	VUNPCKHPS     Z3, Z3, Z5
+	VUNPCKLPS     Z3, Z3, Z6
+	VUNPCKHPS     Z3, Z3, Z7
+	VADDPS        Z5, Z4, Z3
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z3, Z4
+	VUNPCKHPD     Z6, Z3, Z5
+	VADDPS        Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y4, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X4
+	VADDPS        X4, X3, X3
+	MOVQ          ldc+8(FP), R10
+	SHLQ          $0x02, R10
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias604
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X4
+	VADDPS        X4, X0, X0
+	VBROADCASTSS  4(R9), X4
+	VADDPS        X4, X1, X1
+	VBROADCASTSS  8(R9), X4
+	VADDPS        X4, X2, X2
+	VBROADCASTSS  12(R9), X4
+	VADDPS        X4, X3, X3
+
+nobias604:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn605
+	MOVQ         BX, R11
+	VMOVUPS      X0, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X1, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X2, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X3, K2, (R11)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R11
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R11), X4
+	VBROADCASTSS (R9), X5
+	VMULPS       X4, X0, X0
+	VADDPS       X5, X0, X0
+	VBROADCASTSS 4(R11), X4
+	VBROADCASTSS 4(R9), X5
+	VMULPS       X4, X1, X1
+	VADDPS       X5, X1, X1
+	VBROADCASTSS 8(R11), X4
+	VBROADCASTSS 8(R9), X5
+	VMULPS       X4, X2, X2
+	VADDPS       X5, X2, X2
+	VBROADCASTSS 12(R11), X4
+	VBROADCASTSS 12(R9), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+
+nobn605:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu606
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X0, X5
+	VANDPS X5, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X1, X5
+	VANDPS X5, X1, X1
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X2, X5
+	VANDPS X5, X2, X2
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+
+norelu606:
+	MOVQ    R8, R11
+	VMOVUPS X0, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X1, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X2, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X3, K2, (R11)
+	ADDQ    $0x00000004, BX
+	IMUL3Q  $0x00000001, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile599
+
+end600:
+	IMUL3Q $0x00000004, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000004, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x10, bias+48(FP)
+	ADDQ   $0x10, scale+96(FP)
+	ADDQ   $0x10, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock598
 	VZEROUPPER
 	RET
 
@@ -9036,15 +11292,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock482:
+rowblock607:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile483:
-	TESTQ  R8, R8
-	JZ     end484
+tile608:
+	TESTQ  DI, DI
+	JZ     end609
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9058,9 +11314,9 @@ tile483:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k485:
+k610:
 	TESTQ       R11, R11
-	JZ          ktail486
+	JZ          ktail611
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -9078,11 +11334,11 @@ k485:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k485
+	JMP         k610
 
-ktail486:
+ktail611:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone487
+	JZ          kdone612
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -9098,7 +11354,7 @@ ktail486:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone487:
+kdone612:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -9151,16 +11407,16 @@ kdone487:
 	VADDPS        Y8, Y6, Y6
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
-	TESTQ         DI, DI
-	JZ            nobias488
-	VMOVUPS.Z     (DI), K2, X11
+	TESTQ         R8, R8
+	JZ            nobias613
+	VMOVUPS.Z     (R8), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
 	VADDPS        X11, X4, X4
 	VADDPS        X11, X6, X6
-	ADDQ          $0x00000008, DI
+	ADDQ          $0x00000008, R8
 
-nobias488:
+nobias613:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -9172,20 +11428,245 @@ nobias488:
 	ADDQ    R9, R10
 	VMOVUPS X6, K2, (R10)
 	ADDQ    $0x00000008, BX
-	IMUL3Q  $0x00000002, CX, R10
-	ADDQ    R10, SI
-	DECQ    R8
-	JMP     tile483
+	IMUL3Q  $0x00000002, CX, R9
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     tile608
 
-end484:
-	IMUL3Q $0x00000004, AX, R10
-	ADDQ   R10, a+16(FP)
-	MOVQ   ldc+8(FP), R10
-	SHLQ   $0x02, R10
-	IMUL3Q $0x00000004, R10, R10
-	ADDQ   R10, c+0(FP)
+end609:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000004, R9, R9
+	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock482
+	JNZ    rowblock607
+	VZEROUPPER
+	RET
+
+// func gemmNTR4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR4x2_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (AX)(AX*2), DX
+	MOVL  $0x00000003, BX
+	KMOVW BX, K2
+
+rowblock614:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile615:
+	TESTQ  DI, DI
+	JZ     end616
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k617:
+	TESTQ       R10, R10
+	JZ          ktail618
+	VMOVUPS     (R9), Z8
+	VMOVUPS     (R9)(CX*1), Z9
+	VMOVUPS     (R8), Z10
+	VFMADD231PS Z8, Z10, Z0
+	VFMADD231PS Z9, Z10, Z1
+	VMOVUPS     (R8)(AX*1), Z10
+	VFMADD231PS Z8, Z10, Z2
+	VFMADD231PS Z9, Z10, Z3
+	VMOVUPS     (R8)(AX*2), Z10
+	VFMADD231PS Z8, Z10, Z4
+	VFMADD231PS Z9, Z10, Z5
+	VMOVUPS     (R8)(DX*1), Z10
+	VFMADD231PS Z8, Z10, Z6
+	VFMADD231PS Z9, Z10, Z7
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k617
+
+ktail618:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone619
+	VMOVUPS.Z   (R9), K1, Z8
+	VMOVUPS.Z   (R9)(CX*1), K1, Z9
+	VMOVUPS.Z   (R8), K1, Z10
+	VFMADD231PS Z8, Z10, Z0
+	VFMADD231PS Z9, Z10, Z1
+	VMOVUPS.Z   (R8)(AX*1), K1, Z10
+	VFMADD231PS Z8, Z10, Z2
+	VFMADD231PS Z9, Z10, Z3
+	VMOVUPS.Z   (R8)(AX*2), K1, Z10
+	VFMADD231PS Z8, Z10, Z4
+	VFMADD231PS Z9, Z10, Z5
+	VMOVUPS.Z   (R8)(DX*1), K1, Z10
+	VFMADD231PS Z8, Z10, Z6
+	VFMADD231PS Z9, Z10, Z7
+
+kdone619:
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VUNPCKLPS     Z1, Z0, Z10
+	VUNPCKHPS     Z1, Z0, Z11
+	VADDPS        Z9, Z8, Z0
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z0, Z8
+	VUNPCKHPD     Z10, Z0, Z9
+	VADDPS        Z9, Z8, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPS        X8, X0, X0
+	VUNPCKLPS     Z3, Z2, Z8
+	VUNPCKHPS     Z3, Z2, Z9
+	VUNPCKLPS     Z3, Z2, Z10
+	VUNPCKHPS     Z3, Z2, Z11
+	VADDPS        Z9, Z8, Z2
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z2, Z8
+	VUNPCKHPD     Z10, Z2, Z9
+	VADDPS        Z9, Z8, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y8
+	VADDPS        Y8, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X8
+	VADDPS        X8, X2, X2
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VUNPCKLPS     Z5, Z4, Z10
+	VUNPCKHPS     Z5, Z4, Z11
+	VADDPS        Z9, Z8, Z4
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z4, Z8
+	VUNPCKHPD     Z10, Z4, Z9
+	VADDPS        Z9, Z8, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPS        X8, X4, X4
+	VUNPCKLPS     Z7, Z6, Z8
+	VUNPCKHPS     Z7, Z6, Z9
+	VUNPCKLPS     Z7, Z6, Z10
+	VUNPCKHPS     Z7, Z6, Z11
+	VADDPS        Z9, Z8, Z6
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z6, Z8
+	VUNPCKHPD     Z10, Z6, Z9
+	VADDPS        Z9, Z8, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VADDPS        Y8, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X8
+	VADDPS        X8, X6, X6
+	MOVQ          ldc+8(FP), R10
+	SHLQ          $0x02, R10
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias620
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X8
+	VADDPS        X8, X0, X0
+	VBROADCASTSS  4(R9), X8
+	VADDPS        X8, X2, X2
+	VBROADCASTSS  8(R9), X8
+	VADDPS        X8, X4, X4
+	VBROADCASTSS  12(R9), X8
+	VADDPS        X8, X6, X6
+
+nobias620:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn621
+	MOVQ         BX, R11
+	VMOVUPS      X0, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X2, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X4, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X6, K2, (R11)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R11
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R11), X8
+	VBROADCASTSS (R9), X9
+	VMULPS       X8, X0, X0
+	VADDPS       X9, X0, X0
+	VBROADCASTSS 4(R11), X8
+	VBROADCASTSS 4(R9), X9
+	VMULPS       X8, X2, X2
+	VADDPS       X9, X2, X2
+	VBROADCASTSS 8(R11), X8
+	VBROADCASTSS 8(R9), X9
+	VMULPS       X8, X4, X4
+	VADDPS       X9, X4, X4
+	VBROADCASTSS 12(R11), X8
+	VBROADCASTSS 12(R9), X9
+	VMULPS       X8, X6, X6
+	VADDPS       X9, X6, X6
+
+nobn621:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu622
+	VXORPS X8, X8, X8
+	VCMPPS $0x06, X8, X0, X9
+	VANDPS X9, X0, X0
+	VXORPS X8, X8, X8
+	VCMPPS $0x06, X8, X2, X9
+	VANDPS X9, X2, X2
+	VXORPS X8, X8, X8
+	VCMPPS $0x06, X8, X4, X9
+	VANDPS X9, X4, X4
+	VXORPS X8, X8, X8
+	VCMPPS $0x06, X8, X6, X9
+	VANDPS X9, X6, X6
+
+norelu622:
+	MOVQ    R8, R11
+	VMOVUPS X0, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X2, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X4, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X6, K2, (R11)
+	ADDQ    $0x00000008, BX
+	IMUL3Q  $0x00000002, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile615
+
+end616:
+	IMUL3Q $0x00000004, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000004, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x10, bias+48(FP)
+	ADDQ   $0x10, scale+96(FP)
+	ADDQ   $0x10, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock614
 	VZEROUPPER
 	RET
 
@@ -9205,15 +11686,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock489:
+rowblock623:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
-	MOVQ bias+48(FP), DI
-	MOVQ nt+64(FP), R8
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), DI
 
-tile490:
-	TESTQ  R8, R8
-	JZ     end491
+tile624:
+	TESTQ  DI, DI
+	JZ     end625
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9231,9 +11712,9 @@ tile490:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k492:
+k626:
 	TESTQ       R11, R11
-	JZ          ktail493
+	JZ          ktail627
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -9256,11 +11737,11 @@ k492:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k492
+	JMP         k626
 
-ktail493:
+ktail627:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone494
+	JZ          kdone628
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -9281,7 +11762,7 @@ ktail493:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone494:
+kdone628:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -9334,16 +11815,16 @@ kdone494:
 	VADDPS        Y12, Y9, Y9
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
-	TESTQ         DI, DI
-	JZ            nobias495
-	VMOVUPS.Z     (DI), K2, X16
+	TESTQ         R8, R8
+	JZ            nobias629
+	VMOVUPS.Z     (R8), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
 	VADDPS        X16, X6, X6
 	VADDPS        X16, X9, X9
-	ADDQ          $0x0000000c, DI
+	ADDQ          $0x0000000c, R8
 
-nobias495:
+nobias629:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -9355,20 +11836,259 @@ nobias495:
 	ADDQ    R9, R10
 	VMOVUPS X9, K2, (R10)
 	ADDQ    $0x0000000c, BX
-	IMUL3Q  $0x00000003, CX, R10
-	ADDQ    R10, SI
-	DECQ    R8
-	JMP     tile490
+	IMUL3Q  $0x00000003, CX, R9
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     tile624
 
-end491:
-	IMUL3Q $0x00000004, AX, R10
-	ADDQ   R10, a+16(FP)
-	MOVQ   ldc+8(FP), R10
-	SHLQ   $0x02, R10
-	IMUL3Q $0x00000004, R10, R10
-	ADDQ   R10, c+0(FP)
+end625:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000004, R9, R9
+	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock489
+	JNZ    rowblock623
+	VZEROUPPER
+	RET
+
+// func gemmNTR4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR4x3_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (AX)(AX*2), DX
+	MOVL  $0x00000007, BX
+	KMOVW BX, K2
+
+rowblock630:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile631:
+	TESTQ  DI, DI
+	JZ     end632
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   a+16(FP), R8
+	MOVQ   SI, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k633:
+	TESTQ       R10, R10
+	JZ          ktail634
+	VMOVUPS     (R9), Z12
+	VMOVUPS     (R9)(CX*1), Z13
+	VMOVUPS     (R9)(CX*2), Z14
+	VMOVUPS     (R8), Z15
+	VFMADD231PS Z12, Z15, Z0
+	VFMADD231PS Z13, Z15, Z1
+	VFMADD231PS Z14, Z15, Z2
+	VMOVUPS     (R8)(AX*1), Z15
+	VFMADD231PS Z12, Z15, Z3
+	VFMADD231PS Z13, Z15, Z4
+	VFMADD231PS Z14, Z15, Z5
+	VMOVUPS     (R8)(AX*2), Z15
+	VFMADD231PS Z12, Z15, Z6
+	VFMADD231PS Z13, Z15, Z7
+	VFMADD231PS Z14, Z15, Z8
+	VMOVUPS     (R8)(DX*1), Z15
+	VFMADD231PS Z12, Z15, Z9
+	VFMADD231PS Z13, Z15, Z10
+	VFMADD231PS Z14, Z15, Z11
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k633
+
+ktail634:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone635
+	VMOVUPS.Z   (R9), K1, Z12
+	VMOVUPS.Z   (R9)(CX*1), K1, Z13
+	VMOVUPS.Z   (R9)(CX*2), K1, Z14
+	VMOVUPS.Z   (R8), K1, Z15
+	VFMADD231PS Z12, Z15, Z0
+	VFMADD231PS Z13, Z15, Z1
+	VFMADD231PS Z14, Z15, Z2
+	VMOVUPS.Z   (R8)(AX*1), K1, Z15
+	VFMADD231PS Z12, Z15, Z3
+	VFMADD231PS Z13, Z15, Z4
+	VFMADD231PS Z14, Z15, Z5
+	VMOVUPS.Z   (R8)(AX*2), K1, Z15
+	VFMADD231PS Z12, Z15, Z6
+	VFMADD231PS Z13, Z15, Z7
+	VFMADD231PS Z14, Z15, Z8
+	VMOVUPS.Z   (R8)(DX*1), K1, Z15
+	VFMADD231PS Z12, Z15, Z9
+	VFMADD231PS Z13, Z15, Z10
+	VFMADD231PS Z14, Z15, Z11
+
+kdone635:
+	VUNPCKLPS     Z1, Z0, Z12
+	VUNPCKHPS     Z1, Z0, Z13
+	VUNPCKLPS     Z2, Z2, Z14
+	VUNPCKHPS     Z2, Z2, Z15
+	VADDPS        Z13, Z12, Z0
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z0, Z12
+	VUNPCKHPD     Z14, Z0, Z13
+	VADDPS        Z13, Z12, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VADDPS        X12, X0, X0
+	VUNPCKLPS     Z4, Z3, Z12
+	VUNPCKHPS     Z4, Z3, Z13
+	VUNPCKLPS     Z5, Z5, Z14
+	VUNPCKHPS     Z5, Z5, Z15
+	VADDPS        Z13, Z12, Z3
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z3, Z12
+	VUNPCKHPD     Z14, Z3, Z13
+	VADDPS        Z13, Z12, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y12
+	VADDPS        Y12, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X12
+	VADDPS        X12, X3, X3
+	VUNPCKLPS     Z7, Z6, Z12
+	VUNPCKHPS     Z7, Z6, Z13
+	VUNPCKLPS     Z8, Z8, Z14
+	VUNPCKHPS     Z8, Z8, Z15
+	VADDPS        Z13, Z12, Z6
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z6, Z12
+	VUNPCKHPD     Z14, Z6, Z13
+	VADDPS        Z13, Z12, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y12
+	VADDPS        Y12, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X12
+	VADDPS        X12, X6, X6
+	VUNPCKLPS     Z10, Z9, Z12
+	VUNPCKHPS     Z10, Z9, Z13
+	VUNPCKLPS     Z11, Z11, Z14
+	VUNPCKHPS     Z11, Z11, Z15
+	VADDPS        Z13, Z12, Z9
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z9, Z12
+	VUNPCKHPD     Z14, Z9, Z13
+	VADDPS        Z13, Z12, Z9
+	VEXTRACTF64X4 $0x01, Z9, Y12
+	VADDPS        Y12, Y9, Y9
+	VEXTRACTF128  $0x01, Y9, X12
+	VADDPS        X12, X9, X9
+	MOVQ          ldc+8(FP), R10
+	SHLQ          $0x02, R10
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias636
+	MOVQ          bias+48(FP), R9
+	VBROADCASTSS  (R9), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R9), X4
+	VADDPS        X4, X3, X3
+	VBROADCASTSS  8(R9), X7
+	VADDPS        X7, X6, X6
+	VBROADCASTSS  12(R9), X10
+	VADDPS        X10, X9, X9
+
+nobias636:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn637
+	MOVQ         BX, R11
+	VMOVUPS      X0, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X3, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X6, K2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      X9, K2, (R11)
+	MOVQ         c2+88(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+96(FP), R11
+	MOVQ         shift+104(FP), R9
+	VBROADCASTSS (R11), X1
+	VBROADCASTSS (R9), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R11), X4
+	VBROADCASTSS 4(R9), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+	VBROADCASTSS 8(R11), X7
+	VBROADCASTSS 8(R9), X8
+	VMULPS       X7, X6, X6
+	VADDPS       X8, X6, X6
+	VBROADCASTSS 12(R11), X10
+	VBROADCASTSS 12(R9), X11
+	VMULPS       X10, X9, X9
+	VADDPS       X11, X9, X9
+
+nobn637:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu638
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+	VXORPS X7, X7, X7
+	VCMPPS $0x06, X7, X6, X8
+	VANDPS X8, X6, X6
+	VXORPS X10, X10, X10
+	VCMPPS $0x06, X10, X9, X11
+	VANDPS X11, X9, X9
+
+norelu638:
+	MOVQ    R8, R11
+	VMOVUPS X0, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X3, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X6, K2, (R11)
+	ADDQ    R10, R11
+	VMOVUPS X9, K2, (R11)
+	ADDQ    $0x0000000c, BX
+	IMUL3Q  $0x00000003, CX, R8
+	ADDQ    R8, SI
+	DECQ    DI
+	JMP     tile631
+
+end632:
+	IMUL3Q $0x00000004, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), BX
+	SHLQ   $0x02, BX
+	IMUL3Q $0x00000004, BX, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+88(FP)
+	ADDQ   $0x10, bias+48(FP)
+	ADDQ   $0x10, scale+96(FP)
+	ADDQ   $0x10, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock630
 	VZEROUPPER
 	RET
 
@@ -9387,15 +12107,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock496:
+rowblock639:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
-	MOVQ bias+48(FP), R8
-	MOVQ nt+64(FP), R9
+	MOVQ bias+48(FP), R9
+	MOVQ nt+64(FP), R8
 
-tile497:
-	TESTQ  R9, R9
-	JZ     end498
+tile640:
+	TESTQ  R8, R8
+	JZ     end641
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9417,9 +12137,9 @@ tile497:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k499:
+k642:
 	TESTQ       R12, R12
-	JZ          ktail500
+	JZ          ktail643
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -9447,11 +12167,11 @@ k499:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k499
+	JMP         k642
 
-ktail500:
+ktail643:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone501
+	JZ          kdone644
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -9477,7 +12197,7 @@ ktail500:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone501:
+kdone644:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -9530,16 +12250,16 @@ kdone501:
 	VADDPS        Y16, Y12, Y12
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
-	TESTQ         R8, R8
-	JZ            nobias502
-	VMOVUPS       (R8), X21
+	TESTQ         R9, R9
+	JZ            nobias645
+	VMOVUPS       (R9), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
 	VADDPS        X21, X8, X8
 	VADDPS        X21, X12, X12
-	ADDQ          $0x00000010, R8
+	ADDQ          $0x00000010, R9
 
-nobias502:
+nobias645:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -9551,20 +12271,272 @@ nobias502:
 	ADDQ    R10, R11
 	VMOVUPS X12, (R11)
 	ADDQ    $0x00000010, SI
-	IMUL3Q  $0x00000004, CX, R11
-	ADDQ    R11, DI
-	DECQ    R9
-	JMP     tile497
+	IMUL3Q  $0x00000004, CX, R10
+	ADDQ    R10, DI
+	DECQ    R8
+	JMP     tile640
 
-end498:
-	IMUL3Q $0x00000004, AX, R11
-	ADDQ   R11, a+16(FP)
-	MOVQ   ldc+8(FP), R11
-	SHLQ   $0x02, R11
-	IMUL3Q $0x00000004, R11, R11
-	ADDQ   R11, c+0(FP)
+end641:
+	IMUL3Q $0x00000004, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, R10
+	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock496
+	JNZ    rowblock639
+	VZEROUPPER
+	RET
+
+// func gemmNTR4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNTR4x4_512(SB), NOSPLIT, $0-112
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	LEAQ  (AX)(AX*2), DX
+	LEAQ  (CX)(CX*2), BX
+
+rowblock646:
+	MOVQ c+0(FP), SI
+	MOVQ b+32(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile647:
+	TESTQ  R8, R8
+	JZ     end648
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   a+16(FP), R9
+	MOVQ   DI, R10
+	MOVQ   k+56(FP), R11
+	SHRQ   $0x04, R11
+
+k649:
+	TESTQ       R11, R11
+	JZ          ktail650
+	VMOVUPS     (R10), Z16
+	VMOVUPS     (R10)(CX*1), Z17
+	VMOVUPS     (R10)(CX*2), Z18
+	VMOVUPS     (R10)(BX*1), Z19
+	VMOVUPS     (R9), Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z17, Z20, Z1
+	VFMADD231PS Z18, Z20, Z2
+	VFMADD231PS Z19, Z20, Z3
+	VMOVUPS     (R9)(AX*1), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z18, Z20, Z6
+	VFMADD231PS Z19, Z20, Z7
+	VMOVUPS     (R9)(AX*2), Z20
+	VFMADD231PS Z16, Z20, Z8
+	VFMADD231PS Z17, Z20, Z9
+	VFMADD231PS Z18, Z20, Z10
+	VFMADD231PS Z19, Z20, Z11
+	VMOVUPS     (R9)(DX*1), Z20
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z17, Z20, Z13
+	VFMADD231PS Z18, Z20, Z14
+	VFMADD231PS Z19, Z20, Z15
+	ADDQ        $0x00000040, R9
+	ADDQ        $0x00000040, R10
+	DECQ        R11
+	JMP         k649
+
+ktail650:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone651
+	VMOVUPS.Z   (R10), K1, Z16
+	VMOVUPS.Z   (R10)(CX*1), K1, Z17
+	VMOVUPS.Z   (R10)(CX*2), K1, Z18
+	VMOVUPS.Z   (R10)(BX*1), K1, Z19
+	VMOVUPS.Z   (R9), K1, Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z17, Z20, Z1
+	VFMADD231PS Z18, Z20, Z2
+	VFMADD231PS Z19, Z20, Z3
+	VMOVUPS.Z   (R9)(AX*1), K1, Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z18, Z20, Z6
+	VFMADD231PS Z19, Z20, Z7
+	VMOVUPS.Z   (R9)(AX*2), K1, Z20
+	VFMADD231PS Z16, Z20, Z8
+	VFMADD231PS Z17, Z20, Z9
+	VFMADD231PS Z18, Z20, Z10
+	VFMADD231PS Z19, Z20, Z11
+	VMOVUPS.Z   (R9)(DX*1), K1, Z20
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z17, Z20, Z13
+	VFMADD231PS Z18, Z20, Z14
+	VFMADD231PS Z19, Z20, Z15
+
+kdone651:
+	VUNPCKLPS     Z1, Z0, Z16
+	VUNPCKHPS     Z1, Z0, Z17
+	VUNPCKLPS     Z3, Z2, Z18
+	VUNPCKHPS     Z3, Z2, Z19
+	VADDPS        Z17, Z16, Z0
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z0, Z16
+	VUNPCKHPD     Z18, Z0, Z17
+	VADDPS        Z17, Z16, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y16
+	VADDPS        Y16, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X16
+	VADDPS        X16, X0, X0
+	VUNPCKLPS     Z5, Z4, Z16
+	VUNPCKHPS     Z5, Z4, Z17
+	VUNPCKLPS     Z7, Z6, Z18
+	VUNPCKHPS     Z7, Z6, Z19
+	VADDPS        Z17, Z16, Z4
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z4, Z16
+	VUNPCKHPD     Z18, Z4, Z17
+	VADDPS        Z17, Z16, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y16
+	VADDPS        Y16, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X16
+	VADDPS        X16, X4, X4
+	VUNPCKLPS     Z9, Z8, Z16
+	VUNPCKHPS     Z9, Z8, Z17
+	VUNPCKLPS     Z11, Z10, Z18
+	VUNPCKHPS     Z11, Z10, Z19
+	VADDPS        Z17, Z16, Z8
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z8, Z16
+	VUNPCKHPD     Z18, Z8, Z17
+	VADDPS        Z17, Z16, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y16
+	VADDPS        Y16, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X16
+	VADDPS        X16, X8, X8
+	VUNPCKLPS     Z13, Z12, Z16
+	VUNPCKHPS     Z13, Z12, Z17
+	VUNPCKLPS     Z15, Z14, Z18
+	VUNPCKHPS     Z15, Z14, Z19
+	VADDPS        Z17, Z16, Z12
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z12, Z16
+	VUNPCKHPD     Z18, Z12, Z17
+	VADDPS        Z17, Z16, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y16
+	VADDPS        Y16, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X16
+	VADDPS        X16, X12, X12
+	MOVQ          ldc+8(FP), R11
+	SHLQ          $0x02, R11
+	TESTQ         $0x00000002, mode+80(FP)
+	JZ            nobias652
+	MOVQ          bias+48(FP), R10
+	VBROADCASTSS  (R10), X1
+	VADDPS        X1, X0, X0
+	VBROADCASTSS  4(R10), X5
+	VADDPS        X5, X4, X4
+	VBROADCASTSS  8(R10), X9
+	VADDPS        X9, X8, X8
+	VBROADCASTSS  12(R10), X13
+	VADDPS        X13, X12, X12
+
+nobias652:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn653
+	MOVQ         SI, R12
+	VMOVUPS      X0, (R12)
+	ADDQ         R11, R12
+	VMOVUPS      X4, (R12)
+	ADDQ         R11, R12
+	VMOVUPS      X8, (R12)
+	ADDQ         R11, R12
+	VMOVUPS      X12, (R12)
+	MOVQ         c2+88(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+96(FP), R12
+	MOVQ         shift+104(FP), R10
+	VBROADCASTSS (R12), X1
+	VBROADCASTSS (R10), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R12), X5
+	VBROADCASTSS 4(R10), X6
+	VMULPS       X5, X4, X4
+	VADDPS       X6, X4, X4
+	VBROADCASTSS 8(R12), X9
+	VBROADCASTSS 8(R10), X10
+	VMULPS       X9, X8, X8
+	VADDPS       X10, X8, X8
+	VBROADCASTSS 12(R12), X13
+	VBROADCASTSS 12(R10), X14
+	VMULPS       X13, X12, X12
+	VADDPS       X14, X12, X12
+
+nobn653:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu654
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X5, X5, X5
+	VCMPPS $0x06, X5, X4, X6
+	VANDPS X6, X4, X4
+	VXORPS X9, X9, X9
+	VCMPPS $0x06, X9, X8, X10
+	VANDPS X10, X8, X8
+	VXORPS X13, X13, X13
+	VCMPPS $0x06, X13, X12, X14
+	VANDPS X14, X12, X12
+
+norelu654:
+	MOVQ    R9, R12
+	VMOVUPS X0, (R12)
+	ADDQ    R11, R12
+	VMOVUPS X4, (R12)
+	ADDQ    R11, R12
+	VMOVUPS X8, (R12)
+	ADDQ    R11, R12
+	VMOVUPS X12, (R12)
+	ADDQ    $0x00000010, SI
+	IMUL3Q  $0x00000004, CX, R9
+	ADDQ    R9, DI
+	DECQ    R8
+	JMP     tile647
+
+end648:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), SI
+	SHLQ   $0x02, SI
+	IMUL3Q $0x00000004, SI, R9
+	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+88(FP)
+	ADDQ   $0x10, bias+48(FP)
+	ADDQ   $0x10, scale+96(FP)
+	ADDQ   $0x10, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock646
 	VZEROUPPER
 	RET
 
@@ -9584,50 +12556,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock503:
+rowblock655:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile504:
+tile656:
 	TESTQ        DI, DI
-	JZ           end505
+	JZ           end657
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit507
+	JNZ          cinit659
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero506
+	JZ           zero658
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart508
+	JMP          kstart660
 
-cinit507:
+cinit659:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart508
+	JMP       kstart660
 
-zero506:
+zero658:
 	VXORPS Z0, Z0, Z0
 
-kstart508:
+kstart660:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k509:
+k661:
 	TESTQ        R10, R10
-	JZ           kdone510
+	JZ           kdone662
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k509
+	JMP          k661
 
-kdone510:
+kdone662:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn511
+	JZ           nobn663
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -9640,21 +12612,21 @@ kdone510:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn511:
+nobn663:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu512
+	JZ        norelu664
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu512:
+norelu664:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile504
+	JMP     tile656
 
-end505:
+end657:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9664,7 +12636,7 @@ end505:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock503
+	JNZ    rowblock655
 	VZEROUPPER
 	RET
 
@@ -9684,41 +12656,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock513:
+rowblock665:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile514:
+tile666:
 	TESTQ        DI, DI
-	JZ           end515
+	JZ           end667
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit517
+	JNZ          cinit669
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero516
+	JZ           zero668
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart518
+	JMP          kstart670
 
-cinit517:
+cinit669:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart518
+	JMP       kstart670
 
-zero516:
+zero668:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart518:
+kstart670:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k519:
+k671:
 	TESTQ        R10, R10
-	JZ           kdone520
+	JZ           kdone672
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -9727,12 +12699,12 @@ k519:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k519
+	JMP          k671
 
-kdone520:
+kdone672:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn521
+	JZ           nobn673
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -9748,24 +12720,24 @@ kdone520:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn521:
+nobn673:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu522
+	JZ        norelu674
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu522:
+norelu674:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile514
+	JMP     tile666
 
-end515:
+end667:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9775,7 +12747,7 @@ end515:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock513
+	JNZ    rowblock665
 	VZEROUPPER
 	RET
 
@@ -9795,44 +12767,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock523:
+rowblock675:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile524:
+tile676:
 	TESTQ        DI, DI
-	JZ           end525
+	JZ           end677
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit527
+	JNZ          cinit679
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero526
+	JZ           zero678
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart528
+	JMP          kstart680
 
-cinit527:
+cinit679:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart528
+	JMP       kstart680
 
-zero526:
+zero678:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart528:
+kstart680:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k529:
+k681:
 	TESTQ        R10, R10
-	JZ           kdone530
+	JZ           kdone682
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -9843,12 +12815,12 @@ k529:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k529
+	JMP          k681
 
-kdone530:
+kdone682:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn531
+	JZ           nobn683
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9867,9 +12839,9 @@ kdone530:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn531:
+nobn683:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu532
+	JZ        norelu684
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9878,16 +12850,16 @@ nobn531:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu532:
+norelu684:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile524
+	JMP     tile676
 
-end525:
+end677:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -9897,7 +12869,7 @@ end525:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock523
+	JNZ    rowblock675
 	VZEROUPPER
 	RET
 
@@ -9917,47 +12889,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock533:
+rowblock685:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile534:
+tile686:
 	TESTQ        DI, DI
-	JZ           end535
+	JZ           end687
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit537
+	JNZ          cinit689
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero536
+	JZ           zero688
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart538
+	JMP          kstart690
 
-cinit537:
+cinit689:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart538
+	JMP       kstart690
 
-zero536:
+zero688:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart538:
+kstart690:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k539:
+k691:
 	TESTQ        R10, R10
-	JZ           kdone540
+	JZ           kdone692
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -9970,12 +12942,12 @@ k539:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k539
+	JMP          k691
 
-kdone540:
+kdone692:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn541
+	JZ           nobn693
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9997,9 +12969,9 @@ kdone540:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn541:
+nobn693:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu542
+	JZ        norelu694
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10010,7 +12982,7 @@ nobn541:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu542:
+norelu694:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -10018,9 +12990,9 @@ norelu542:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile534
+	JMP     tile686
 
-end535:
+end687:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -10030,7 +13002,7 @@ end535:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock533
+	JNZ    rowblock685
 	VZEROUPPER
 	RET
 
@@ -10050,42 +13022,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock543:
+rowblock695:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile544:
+tile696:
 	TESTQ        DI, DI
-	JZ           end545
+	JZ           end697
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit547
+	JNZ          cinit699
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero546
+	JZ           zero698
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart548
+	JMP          kstart700
 
-cinit547:
+cinit699:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart548
+	JMP       kstart700
 
-zero546:
+zero698:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart548:
+kstart700:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k549:
+k701:
 	TESTQ        R10, R10
-	JZ           kdone550
+	JZ           kdone702
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -10094,12 +13066,12 @@ k549:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k549
+	JMP          k701
 
-kdone550:
+kdone702:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn551
+	JZ           nobn703
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -10118,25 +13090,25 @@ kdone550:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn551:
+nobn703:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu552
+	JZ        norelu704
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu552:
+norelu704:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile544
+	JMP     tile696
 
-end545:
+end697:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10146,7 +13118,7 @@ end545:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock543
+	JNZ    rowblock695
 	VZEROUPPER
 	RET
 
@@ -10166,48 +13138,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock553:
+rowblock705:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile554:
+tile706:
 	TESTQ        DI, DI
-	JZ           end555
+	JZ           end707
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit557
+	JNZ          cinit709
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero556
+	JZ           zero708
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart558
+	JMP          kstart710
 
-cinit557:
+cinit709:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart558
+	JMP       kstart710
 
-zero556:
+zero708:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart558:
+kstart710:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k559:
+k711:
 	TESTQ        R10, R10
-	JZ           kdone560
+	JZ           kdone712
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -10219,12 +13191,12 @@ k559:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k559
+	JMP          k711
 
-kdone560:
+kdone712:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn561
+	JZ           nobn713
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -10249,9 +13221,9 @@ kdone560:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn561:
+nobn713:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu562
+	JZ        norelu714
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10262,7 +13234,7 @@ nobn561:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu562:
+norelu714:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -10271,9 +13243,9 @@ norelu562:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile554
+	JMP     tile706
 
-end555:
+end707:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10283,7 +13255,7 @@ end555:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock553
+	JNZ    rowblock705
 	VZEROUPPER
 	RET
 
@@ -10303,18 +13275,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock563:
+rowblock715:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile564:
+tile716:
 	TESTQ        DI, DI
-	JZ           end565
+	JZ           end717
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit567
+	JNZ          cinit719
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero566
+	JZ           zero718
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10322,9 +13294,9 @@ tile564:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart568
+	JMP          kstart720
 
-cinit567:
+cinit719:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10333,9 +13305,9 @@ cinit567:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart568
+	JMP       kstart720
 
-zero566:
+zero718:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10343,14 +13315,14 @@ zero566:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart568:
+kstart720:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k569:
+k721:
 	TESTQ        R10, R10
-	JZ           kdone570
+	JZ           kdone722
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -10365,12 +13337,12 @@ k569:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k569
+	JMP          k721
 
-kdone570:
+kdone722:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn571
+	JZ           nobn723
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -10401,9 +13373,9 @@ kdone570:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn571:
+nobn723:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu572
+	JZ        norelu724
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10418,7 +13390,7 @@ nobn571:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu572:
+norelu724:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -10429,9 +13401,9 @@ norelu572:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile564
+	JMP     tile716
 
-end565:
+end717:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10441,7 +13413,7 @@ end565:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock563
+	JNZ    rowblock715
 	VZEROUPPER
 	RET
 
@@ -10461,18 +13433,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock573:
+rowblock725:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile574:
+tile726:
 	TESTQ        DI, DI
-	JZ           end575
+	JZ           end727
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit577
+	JNZ          cinit729
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero576
+	JZ           zero728
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10482,9 +13454,9 @@ tile574:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart578
+	JMP          kstart730
 
-cinit577:
+cinit729:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10495,9 +13467,9 @@ cinit577:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart578
+	JMP       kstart730
 
-zero576:
+zero728:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10507,14 +13479,14 @@ zero576:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart578:
+kstart730:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k579:
+k731:
 	TESTQ        R10, R10
-	JZ           kdone580
+	JZ           kdone732
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -10532,12 +13504,12 @@ k579:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k579
+	JMP          k731
 
-kdone580:
+kdone732:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn581
+	JZ           nobn733
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -10574,9 +13546,9 @@ kdone580:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn581:
+nobn733:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu582
+	JZ        norelu734
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10595,7 +13567,7 @@ nobn581:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu582:
+norelu734:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -10608,9 +13580,9 @@ norelu582:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile574
+	JMP     tile726
 
-end575:
+end727:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -10620,7 +13592,7 @@ end575:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock573
+	JNZ    rowblock725
 	VZEROUPPER
 	RET
 
@@ -10640,46 +13612,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock583:
+rowblock735:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile584:
+tile736:
 	TESTQ        DI, DI
-	JZ           end585
+	JZ           end737
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit587
+	JNZ          cinit739
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero586
+	JZ           zero738
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart588
+	JMP          kstart740
 
-cinit587:
+cinit739:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart588
+	JMP       kstart740
 
-zero586:
+zero738:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart588:
+kstart740:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k589:
+k741:
 	TESTQ        R10, R10
-	JZ           kdone590
+	JZ           kdone742
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -10690,12 +13662,12 @@ k589:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k589
+	JMP          k741
 
-kdone590:
+kdone742:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn591
+	JZ           nobn743
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -10720,9 +13692,9 @@ kdone590:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn591:
+nobn743:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu592
+	JZ        norelu744
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10731,7 +13703,7 @@ nobn591:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu592:
+norelu744:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -10740,9 +13712,9 @@ norelu592:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile584
+	JMP     tile736
 
-end585:
+end737:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -10752,7 +13724,7 @@ end585:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock583
+	JNZ    rowblock735
 	VZEROUPPER
 	RET
 
@@ -10772,18 +13744,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock593:
+rowblock745:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile594:
+tile746:
 	TESTQ        DI, DI
-	JZ           end595
+	JZ           end747
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit597
+	JNZ          cinit749
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero596
+	JZ           zero748
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10791,9 +13763,9 @@ tile594:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart598
+	JMP          kstart750
 
-cinit597:
+cinit749:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -10803,9 +13775,9 @@ cinit597:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart598
+	JMP       kstart750
 
-zero596:
+zero748:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10813,14 +13785,14 @@ zero596:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart598:
+kstart750:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k599:
+k751:
 	TESTQ        R10, R10
-	JZ           kdone600
+	JZ           kdone752
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -10835,12 +13807,12 @@ k599:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k599
+	JMP          k751
 
-kdone600:
+kdone752:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn601
+	JZ           nobn753
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -10874,9 +13846,9 @@ kdone600:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn601:
+nobn753:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu602
+	JZ        norelu754
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10891,7 +13863,7 @@ nobn601:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu602:
+norelu754:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -10903,9 +13875,9 @@ norelu602:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile594
+	JMP     tile746
 
-end595:
+end747:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -10915,7 +13887,7 @@ end595:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock593
+	JNZ    rowblock745
 	VZEROUPPER
 	RET
 
@@ -10935,18 +13907,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock603:
+rowblock755:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile604:
+tile756:
 	TESTQ        DI, DI
-	JZ           end605
+	JZ           end757
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit607
+	JNZ          cinit759
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero606
+	JZ           zero758
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -10957,9 +13929,9 @@ tile604:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart608
+	JMP          kstart760
 
-cinit607:
+cinit759:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -10972,9 +13944,9 @@ cinit607:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart608
+	JMP       kstart760
 
-zero606:
+zero758:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10985,14 +13957,14 @@ zero606:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart608:
+kstart760:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k609:
+k761:
 	TESTQ        R10, R10
-	JZ           kdone610
+	JZ           kdone762
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -11011,12 +13983,12 @@ k609:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k609
+	JMP          k761
 
-kdone610:
+kdone762:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn611
+	JZ           nobn763
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -11059,9 +14031,9 @@ kdone610:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn611:
+nobn763:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu612
+	JZ        norelu764
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11082,7 +14054,7 @@ nobn611:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu612:
+norelu764:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -11097,9 +14069,9 @@ norelu612:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile604
+	JMP     tile756
 
-end605:
+end757:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -11109,7 +14081,7 @@ end605:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock603
+	JNZ    rowblock755
 	VZEROUPPER
 	RET
 
@@ -11129,18 +14101,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock613:
+rowblock765:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile614:
+tile766:
 	TESTQ        DI, DI
-	JZ           end615
+	JZ           end767
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit617
+	JNZ          cinit769
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero616
+	JZ           zero768
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -11154,9 +14126,9 @@ tile614:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart618
+	JMP          kstart770
 
-cinit617:
+cinit769:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -11172,9 +14144,9 @@ cinit617:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart618
+	JMP       kstart770
 
-zero616:
+zero768:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11188,14 +14160,14 @@ zero616:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart618:
+kstart770:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k619:
+k771:
 	TESTQ        R10, R10
-	JZ           kdone620
+	JZ           kdone772
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -11218,12 +14190,12 @@ k619:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k619
+	JMP          k771
 
-kdone620:
+kdone772:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn621
+	JZ           nobn773
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -11275,9 +14247,9 @@ kdone620:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn621:
+nobn773:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu622
+	JZ        norelu774
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11304,7 +14276,7 @@ nobn621:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu622:
+norelu774:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -11322,9 +14294,9 @@ norelu622:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile614
+	JMP     tile766
 
-end615:
+end767:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -11334,7 +14306,7 @@ end615:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock613
+	JNZ    rowblock765
 	VZEROUPPER
 	RET
 
@@ -11355,26 +14327,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock623:
+rowblock775:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile624:
+tile776:
 	TESTQ        R8, R8
-	JZ           end625
+	JZ           end777
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit627
+	JNZ          cinit779
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero626
+	JZ           zero778
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart628
+	JMP          kstart780
 
-cinit627:
+cinit779:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -11383,22 +14355,22 @@ cinit627:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart628
+	JMP       kstart780
 
-zero626:
+zero778:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart628:
+kstart780:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k629:
+k781:
 	TESTQ        R11, R11
-	JZ           kdone630
+	JZ           kdone782
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -11411,12 +14383,12 @@ k629:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k629
+	JMP          k781
 
-kdone630:
+kdone782:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn631
+	JZ           nobn783
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -11447,9 +14419,9 @@ kdone630:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn631:
+nobn783:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu632
+	JZ        norelu784
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11460,7 +14432,7 @@ nobn631:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu632:
+norelu784:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -11471,9 +14443,9 @@ norelu632:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile624
+	JMP     tile776
 
-end625:
+end777:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11483,7 +14455,7 @@ end625:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock623
+	JNZ    rowblock775
 	VZEROUPPER
 	RET
 
@@ -11504,18 +14476,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock633:
+rowblock785:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile634:
+tile786:
 	TESTQ        R8, R8
-	JZ           end635
+	JZ           end787
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit637
+	JNZ          cinit789
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero636
+	JZ           zero788
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11525,9 +14497,9 @@ tile634:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart638
+	JMP          kstart790
 
-cinit637:
+cinit789:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -11540,9 +14512,9 @@ cinit637:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart638
+	JMP       kstart790
 
-zero636:
+zero788:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11552,14 +14524,14 @@ zero636:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart638:
+kstart790:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k639:
+k791:
 	TESTQ        R11, R11
-	JZ           kdone640
+	JZ           kdone792
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -11577,12 +14549,12 @@ k639:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k639
+	JMP          k791
 
-kdone640:
+kdone792:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn641
+	JZ           nobn793
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -11625,9 +14597,9 @@ kdone640:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn641:
+nobn793:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu642
+	JZ        norelu794
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11646,7 +14618,7 @@ nobn641:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu642:
+norelu794:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -11661,9 +14633,9 @@ norelu642:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile634
+	JMP     tile786
 
-end635:
+end787:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11673,7 +14645,7 @@ end635:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock633
+	JNZ    rowblock785
 	VZEROUPPER
 	RET
 
@@ -11694,18 +14666,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock643:
+rowblock795:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile644:
+tile796:
 	TESTQ        R8, R8
-	JZ           end645
+	JZ           end797
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit647
+	JNZ          cinit799
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero646
+	JZ           zero798
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11719,9 +14691,9 @@ tile644:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart648
+	JMP          kstart800
 
-cinit647:
+cinit799:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -11738,9 +14710,9 @@ cinit647:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart648
+	JMP       kstart800
 
-zero646:
+zero798:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11754,14 +14726,14 @@ zero646:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart648:
+kstart800:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k649:
+k801:
 	TESTQ        R11, R11
-	JZ           kdone650
+	JZ           kdone802
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -11784,12 +14756,12 @@ k649:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k649
+	JMP          k801
 
-kdone650:
+kdone802:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn651
+	JZ           nobn803
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -11844,9 +14816,9 @@ kdone650:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn651:
+nobn803:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu652
+	JZ        norelu804
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11873,7 +14845,7 @@ nobn651:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu652:
+norelu804:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -11892,9 +14864,9 @@ norelu652:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile644
+	JMP     tile796
 
-end645:
+end797:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -11904,7 +14876,7 @@ end645:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock643
+	JNZ    rowblock795
 	VZEROUPPER
 	RET
 
@@ -11925,18 +14897,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock653:
+rowblock805:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile654:
+tile806:
 	TESTQ        R8, R8
-	JZ           end655
+	JZ           end807
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit657
+	JNZ          cinit809
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero656
+	JZ           zero808
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -11954,9 +14926,9 @@ tile654:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart658
+	JMP          kstart810
 
-cinit657:
+cinit809:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -11977,9 +14949,9 @@ cinit657:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart658
+	JMP       kstart810
 
-zero656:
+zero808:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11997,14 +14969,14 @@ zero656:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart658:
+kstart810:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k659:
+k811:
 	TESTQ        R11, R11
-	JZ           kdone660
+	JZ           kdone812
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -12032,12 +15004,12 @@ k659:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k659
+	JMP          k811
 
-kdone660:
+kdone812:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn661
+	JZ           nobn813
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -12104,9 +15076,9 @@ kdone660:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn661:
+nobn813:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu662
+	JZ        norelu814
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12141,7 +15113,7 @@ nobn661:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu662:
+norelu814:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -12164,9 +15136,9 @@ norelu662:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile654
+	JMP     tile806
 
-end655:
+end807:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -12176,7 +15148,7 @@ end655:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock653
+	JNZ    rowblock805
 	VZEROUPPER
 	RET
 
@@ -12197,18 +15169,18 @@ TEXT ·gemmXN8x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R13
 	SHLQ  $0x02, R13
 
-rowblock663:
+rowblock815:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile664:
+tile816:
 	TESTQ        R8, R8
-	JZ           end665
+	JZ           end817
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit667
+	JNZ          cinit819
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero666
+	JZ           zero818
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Z0
 	VBROADCASTSS 4(R12), Z1
@@ -12218,9 +15190,9 @@ tile664:
 	VBROADCASTSS 20(R12), Z5
 	VBROADCASTSS 24(R12), Z6
 	VBROADCASTSS 28(R12), Z7
-	JMP          kstart668
+	JMP          kstart820
 
-cinit667:
+cinit819:
 	MOVQ      SI, R12
 	VMOVUPS.Z (R12), K1, Z0
 	ADDQ      R13, R12
@@ -12237,9 +15209,9 @@ cinit667:
 	VMOVUPS.Z (R12), K1, Z6
 	ADDQ      R13, R12
 	VMOVUPS.Z (R12), K1, Z7
-	JMP       kstart668
+	JMP       kstart820
 
-zero666:
+zero818:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12249,15 +15221,15 @@ zero666:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart668:
+kstart820:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k669:
+k821:
 	TESTQ        R11, R11
-	JZ           kdone670
+	JZ           kdone822
 	VMOVUPS.Z    (R10), K1, Z8
 	VBROADCASTSS (R9), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -12279,12 +15251,12 @@ k669:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k669
+	JMP          k821
 
-kdone670:
+kdone822:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn671
+	JZ           nobn823
 	MOVQ         SI, R12
 	VMOVUPS      Z0, K1, (R12)
 	ADDQ         R13, R12
@@ -12339,9 +15311,9 @@ kdone670:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn671:
+nobn823:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu672
+	JZ        norelu824
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12360,7 +15332,7 @@ nobn671:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu672:
+norelu824:
 	MOVQ    R9, R12
 	VMOVUPS Z0, K1, (R12)
 	ADDQ    R13, R12
@@ -12380,9 +15352,9 @@ norelu672:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile664
+	JMP     tile816
 
-end665:
+end817:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -12392,7 +15364,7 @@ end665:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock663
+	JNZ    rowblock815
 	VZEROUPPER
 	RET
 
@@ -12406,33 +15378,33 @@ TEXT ·gemmConv1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock673:
+rowblock825:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile674:
+tile826:
 	TESTQ        BX, BX
-	JZ           end675
+	JZ           end827
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit677
+	JNZ          cinit829
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero676
+	JZ           zero828
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
-	JMP          kstart678
+	JMP          kstart830
 
-cinit677:
+cinit829:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
-	JMP       kstart678
+	JMP       kstart830
 
-zero676:
+zero828:
 	VXORPS Z0, Z0, Z0
 
-kstart678:
+kstart830:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12440,9 +15412,9 @@ kstart678:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k679:
+k831:
 	TESTQ        R8, R8
-	JZ           kdone680
+	JZ           kdone832
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z1
 	VBROADCASTSS (SI), Z2
@@ -12450,14 +15422,14 @@ k679:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k679
+	JMP          k831
 
-kdone680:
+kdone832:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn681
+	JZ           nobn833
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	MOVQ         c2+104(FP), DI
@@ -12470,22 +15442,22 @@ kdone680:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn681:
+nobn833:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu682
+	JZ        norelu834
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu682:
+norelu834:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile674
+	JMP     tile826
 
-end675:
+end827:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12497,7 +15469,7 @@ end675:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock673
+	JNZ    rowblock825
 	VZEROUPPER
 	RET
 
@@ -12511,36 +15483,36 @@ TEXT ·gemmConv1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock683:
+rowblock835:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile684:
+tile836:
 	TESTQ        BX, BX
-	JZ           end685
+	JZ           end837
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit687
+	JNZ          cinit839
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero686
+	JZ           zero838
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart688
+	JMP          kstart840
 
-cinit687:
+cinit839:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS.Z 64(SI), K1, Z1
-	JMP       kstart688
+	JMP       kstart840
 
-zero686:
+zero838:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart688:
+kstart840:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12550,9 +15522,9 @@ kstart688:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k689:
+k841:
 	TESTQ        R8, R8
-	JZ           kdone690
+	JZ           kdone842
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z2
 	VMOVUPS.Z    (R11)(R9*4), K1, Z3
@@ -12562,14 +15534,14 @@ k689:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k689
+	JMP          k841
 
-kdone690:
+kdone842:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn691
+	JZ           nobn843
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -12585,25 +15557,25 @@ kdone690:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn691:
+nobn843:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu692
+	JZ        norelu844
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu692:
+norelu844:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile684
+	JMP     tile836
 
-end685:
+end837:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12615,7 +15587,7 @@ end685:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock683
+	JNZ    rowblock835
 	VZEROUPPER
 	RET
 
@@ -12629,39 +15601,39 @@ TEXT ·gemmConv1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock693:
+rowblock845:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile694:
+tile846:
 	TESTQ        BX, BX
-	JZ           end695
+	JZ           end847
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit697
+	JNZ          cinit849
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero696
+	JZ           zero848
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart698
+	JMP          kstart850
 
-cinit697:
+cinit849:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS   64(SI), Z1
 	VMOVUPS.Z 128(SI), K1, Z2
-	JMP       kstart698
+	JMP       kstart850
 
-zero696:
+zero848:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart698:
+kstart850:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12673,9 +15645,9 @@ kstart698:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k699:
+k851:
 	TESTQ        R8, R8
-	JZ           kdone700
+	JZ           kdone852
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z3
 	VMOVUPS      (R11)(R9*4), Z4
@@ -12687,14 +15659,14 @@ k699:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k699
+	JMP          k851
 
-kdone700:
+kdone852:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn701
+	JZ           nobn853
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12713,9 +15685,9 @@ kdone700:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn701:
+nobn853:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu702
+	JZ        norelu854
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12724,7 +15696,7 @@ nobn701:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu702:
+norelu854:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12732,9 +15704,9 @@ norelu702:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile694
+	JMP     tile846
 
-end695:
+end847:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12746,7 +15718,7 @@ end695:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock693
+	JNZ    rowblock845
 	VZEROUPPER
 	RET
 
@@ -12760,26 +15732,26 @@ TEXT ·gemmConv1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock703:
+rowblock855:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile704:
+tile856:
 	TESTQ        BX, BX
-	JZ           end705
+	JZ           end857
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit707
+	JNZ          cinit859
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero706
+	JZ           zero858
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart708
+	JMP          kstart860
 
-cinit707:
+cinit859:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -12787,15 +15759,15 @@ cinit707:
 	VMOVUPS   64(SI), Z1
 	VMOVUPS   128(SI), Z2
 	VMOVUPS.Z 192(SI), K1, Z3
-	JMP       kstart708
+	JMP       kstart860
 
-zero706:
+zero858:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart708:
+kstart860:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12809,9 +15781,9 @@ kstart708:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k709:
+k861:
 	TESTQ        R8, R8
-	JZ           kdone710
+	JZ           kdone862
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS      (R11)(R9*4), Z5
@@ -12825,14 +15797,14 @@ k709:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k709
+	JMP          k861
 
-kdone710:
+kdone862:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn711
+	JZ           nobn863
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -12854,9 +15826,9 @@ kdone710:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn711:
+nobn863:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu712
+	JZ        norelu864
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12867,7 +15839,7 @@ nobn711:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu712:
+norelu864:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -12876,9 +15848,9 @@ norelu712:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile704
+	JMP     tile856
 
-end705:
+end857:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12890,7 +15862,7 @@ end705:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock703
+	JNZ    rowblock855
 	VZEROUPPER
 	RET
 
@@ -12904,37 +15876,37 @@ TEXT ·gemmConv2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock713:
+rowblock865:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile714:
+tile866:
 	TESTQ        BX, BX
-	JZ           end715
+	JZ           end867
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit717
+	JNZ          cinit869
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero716
+	JZ           zero868
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
-	JMP          kstart718
+	JMP          kstart870
 
-cinit717:
+cinit869:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z1
-	JMP       kstart718
+	JMP       kstart870
 
-zero716:
+zero868:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart718:
+kstart870:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -12942,9 +15914,9 @@ kstart718:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k719:
+k871:
 	TESTQ        R8, R8
-	JZ           kdone720
+	JZ           kdone872
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z2
 	VBROADCASTSS (SI), Z3
@@ -12954,14 +15926,14 @@ k719:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k719
+	JMP          k871
 
-kdone720:
+kdone872:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn721
+	JZ           nobn873
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -12980,16 +15952,16 @@ kdone720:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn721:
+nobn873:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu722
+	JZ        norelu874
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu722:
+norelu874:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -12997,9 +15969,9 @@ norelu722:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile714
+	JMP     tile866
 
-end715:
+end867:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13011,7 +15983,7 @@ end715:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock713
+	JNZ    rowblock865
 	VZEROUPPER
 	RET
 
@@ -13025,26 +15997,26 @@ TEXT ·gemmConv2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock723:
+rowblock875:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile724:
+tile876:
 	TESTQ        BX, BX
-	JZ           end725
+	JZ           end877
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit727
+	JNZ          cinit879
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero726
+	JZ           zero878
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(SI), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart728
+	JMP          kstart880
 
-cinit727:
+cinit879:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13053,15 +16025,15 @@ cinit727:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z2
 	VMOVUPS.Z 64(SI), K1, Z3
-	JMP       kstart728
+	JMP       kstart880
 
-zero726:
+zero878:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart728:
+kstart880:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13071,9 +16043,9 @@ kstart728:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k729:
+k881:
 	TESTQ        R8, R8
-	JZ           kdone730
+	JZ           kdone882
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS.Z    (R11)(R9*4), K1, Z5
@@ -13086,14 +16058,14 @@ k729:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k729
+	JMP          k881
 
-kdone730:
+kdone882:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn731
+	JZ           nobn883
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -13118,9 +16090,9 @@ kdone730:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn731:
+nobn883:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu732
+	JZ        norelu884
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13131,7 +16103,7 @@ nobn731:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu732:
+norelu884:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -13141,9 +16113,9 @@ norelu732:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile724
+	JMP     tile876
 
-end725:
+end877:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13155,7 +16127,7 @@ end725:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock723
+	JNZ    rowblock875
 	VZEROUPPER
 	RET
 
@@ -13169,18 +16141,18 @@ TEXT ·gemmConv2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock733:
+rowblock885:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile734:
+tile886:
 	TESTQ        BX, BX
-	JZ           end735
+	JZ           end887
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit737
+	JNZ          cinit889
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero736
+	JZ           zero888
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13188,9 +16160,9 @@ tile734:
 	VBROADCASTSS 4(SI), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart738
+	JMP          kstart890
 
-cinit737:
+cinit889:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13201,9 +16173,9 @@ cinit737:
 	VMOVUPS   (SI), Z3
 	VMOVUPS   64(SI), Z4
 	VMOVUPS.Z 128(SI), K1, Z5
-	JMP       kstart738
+	JMP       kstart890
 
-zero736:
+zero888:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13211,7 +16183,7 @@ zero736:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart738:
+kstart890:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13223,9 +16195,9 @@ kstart738:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k739:
+k891:
 	TESTQ        R8, R8
-	JZ           kdone740
+	JZ           kdone892
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS      (R11)(R9*4), Z7
@@ -13241,14 +16213,14 @@ k739:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k739
+	JMP          k891
 
-kdone740:
+kdone892:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn741
+	JZ           nobn893
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13279,9 +16251,9 @@ kdone740:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn741:
+nobn893:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu742
+	JZ        norelu894
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13296,7 +16268,7 @@ nobn741:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu742:
+norelu894:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -13308,9 +16280,9 @@ norelu742:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile734
+	JMP     tile886
 
-end735:
+end887:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13322,7 +16294,7 @@ end735:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock733
+	JNZ    rowblock885
 	VZEROUPPER
 	RET
 
@@ -13336,18 +16308,18 @@ TEXT ·gemmConv2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock743:
+rowblock895:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile744:
+tile896:
 	TESTQ        BX, BX
-	JZ           end745
+	JZ           end897
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit747
+	JNZ          cinit899
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero746
+	JZ           zero898
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13357,9 +16329,9 @@ tile744:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart748
+	JMP          kstart900
 
-cinit747:
+cinit899:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13372,9 +16344,9 @@ cinit747:
 	VMOVUPS   64(SI), Z5
 	VMOVUPS   128(SI), Z6
 	VMOVUPS.Z 192(SI), K1, Z7
-	JMP       kstart748
+	JMP       kstart900
 
-zero746:
+zero898:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13384,7 +16356,7 @@ zero746:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart748:
+kstart900:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13398,9 +16370,9 @@ kstart748:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k749:
+k901:
 	TESTQ        R8, R8
-	JZ           kdone750
+	JZ           kdone902
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z8
 	VMOVUPS      (R11)(R9*4), Z9
@@ -13419,14 +16391,14 @@ k749:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k749
+	JMP          k901
 
-kdone750:
+kdone902:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn751
+	JZ           nobn903
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13463,9 +16435,9 @@ kdone750:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn751:
+nobn903:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu752
+	JZ        norelu904
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13484,7 +16456,7 @@ nobn751:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu752:
+norelu904:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -13498,9 +16470,9 @@ norelu752:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile744
+	JMP     tile896
 
-end745:
+end897:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13512,7 +16484,7 @@ end745:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock743
+	JNZ    rowblock895
 	VZEROUPPER
 	RET
 
@@ -13526,25 +16498,25 @@ TEXT ·gemmConv3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock753:
+rowblock905:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile754:
+tile906:
 	TESTQ        BX, BX
-	JZ           end755
+	JZ           end907
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit757
+	JNZ          cinit909
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero756
+	JZ           zero908
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
-	JMP          kstart758
+	JMP          kstart910
 
-cinit757:
+cinit909:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13553,14 +16525,14 @@ cinit757:
 	VMOVUPS.Z (SI), K1, Z1
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z2
-	JMP       kstart758
+	JMP       kstart910
 
-zero756:
+zero908:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart758:
+kstart910:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13568,9 +16540,9 @@ kstart758:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k759:
+k911:
 	TESTQ        R8, R8
-	JZ           kdone760
+	JZ           kdone912
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z3
 	VBROADCASTSS (SI), Z4
@@ -13582,14 +16554,14 @@ k759:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k759
+	JMP          k911
 
-kdone760:
+kdone912:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn761
+	JZ           nobn913
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -13614,9 +16586,9 @@ kdone760:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn761:
+nobn913:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu762
+	JZ        norelu914
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13625,7 +16597,7 @@ nobn761:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu762:
+norelu914:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -13635,9 +16607,9 @@ norelu762:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile754
+	JMP     tile906
 
-end755:
+end907:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13649,7 +16621,7 @@ end755:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock753
+	JNZ    rowblock905
 	VZEROUPPER
 	RET
 
@@ -13663,18 +16635,18 @@ TEXT ·gemmConv3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock763:
+rowblock915:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile764:
+tile916:
 	TESTQ        BX, BX
-	JZ           end765
+	JZ           end917
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit767
+	JNZ          cinit919
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero766
+	JZ           zero918
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13682,9 +16654,9 @@ tile764:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(SI), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart768
+	JMP          kstart920
 
-cinit767:
+cinit919:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13696,9 +16668,9 @@ cinit767:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z4
 	VMOVUPS.Z 64(SI), K1, Z5
-	JMP       kstart768
+	JMP       kstart920
 
-zero766:
+zero918:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13706,7 +16678,7 @@ zero766:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart768:
+kstart920:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13716,9 +16688,9 @@ kstart768:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k769:
+k921:
 	TESTQ        R8, R8
-	JZ           kdone770
+	JZ           kdone922
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS.Z    (R11)(R9*4), K1, Z7
@@ -13734,14 +16706,14 @@ k769:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k769
+	JMP          k921
 
-kdone770:
+kdone922:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn771
+	JZ           nobn923
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -13775,9 +16747,9 @@ kdone770:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn771:
+nobn923:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu772
+	JZ        norelu924
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13792,7 +16764,7 @@ nobn771:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu772:
+norelu924:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -13805,9 +16777,9 @@ norelu772:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile764
+	JMP     tile916
 
-end765:
+end917:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13819,7 +16791,7 @@ end765:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock763
+	JNZ    rowblock915
 	VZEROUPPER
 	RET
 
@@ -13833,18 +16805,18 @@ TEXT ·gemmConv3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock773:
+rowblock925:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile774:
+tile926:
 	TESTQ        BX, BX
-	JZ           end775
+	JZ           end927
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit777
+	JNZ          cinit929
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero776
+	JZ           zero928
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -13855,9 +16827,9 @@ tile774:
 	VBROADCASTSS 8(SI), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart778
+	JMP          kstart930
 
-cinit777:
+cinit929:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -13872,9 +16844,9 @@ cinit777:
 	VMOVUPS   (SI), Z6
 	VMOVUPS   64(SI), Z7
 	VMOVUPS.Z 128(SI), K1, Z8
-	JMP       kstart778
+	JMP       kstart930
 
-zero776:
+zero928:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13885,7 +16857,7 @@ zero776:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart778:
+kstart930:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -13897,9 +16869,9 @@ kstart778:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k779:
+k931:
 	TESTQ        R8, R8
-	JZ           kdone780
+	JZ           kdone932
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z9
 	VMOVUPS      (R11)(R9*4), Z10
@@ -13919,14 +16891,14 @@ k779:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k779
+	JMP          k931
 
-kdone780:
+kdone932:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn781
+	JZ           nobn933
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -13969,9 +16941,9 @@ kdone780:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn781:
+nobn933:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu782
+	JZ        norelu934
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -13992,7 +16964,7 @@ nobn781:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu782:
+norelu934:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -14008,9 +16980,9 @@ norelu782:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile774
+	JMP     tile926
 
-end775:
+end927:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14022,7 +16994,7 @@ end775:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock773
+	JNZ    rowblock925
 	VZEROUPPER
 	RET
 
@@ -14036,18 +17008,18 @@ TEXT ·gemmConv3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock783:
+rowblock935:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile784:
+tile936:
 	TESTQ        BX, BX
-	JZ           end785
+	JZ           end937
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit787
+	JNZ          cinit939
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero786
+	JZ           zero938
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -14061,9 +17033,9 @@ tile784:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart788
+	JMP          kstart940
 
-cinit787:
+cinit939:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -14081,9 +17053,9 @@ cinit787:
 	VMOVUPS   64(SI), Z9
 	VMOVUPS   128(SI), Z10
 	VMOVUPS.Z 192(SI), K1, Z11
-	JMP       kstart788
+	JMP       kstart940
 
-zero786:
+zero938:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14097,7 +17069,7 @@ zero786:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart788:
+kstart940:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -14111,9 +17083,9 @@ kstart788:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k789:
+k941:
 	TESTQ        R8, R8
-	JZ           kdone790
+	JZ           kdone942
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z12
 	VMOVUPS      (R11)(R9*4), Z13
@@ -14137,14 +17109,14 @@ k789:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k789
+	JMP          k941
 
-kdone790:
+kdone942:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn791
+	JZ           nobn943
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -14196,9 +17168,9 @@ kdone790:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn791:
+nobn943:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu792
+	JZ        norelu944
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14225,7 +17197,7 @@ nobn791:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu792:
+norelu944:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -14244,9 +17216,9 @@ norelu792:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile784
+	JMP     tile936
 
-end785:
+end937:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14258,7 +17230,7 @@ end785:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock783
+	JNZ    rowblock935
 	VZEROUPPER
 	RET
 
@@ -14273,26 +17245,26 @@ TEXT ·gemmConv4x1_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock793:
+rowblock945:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile794:
+tile946:
 	TESTQ        SI, SI
-	JZ           end795
+	JZ           end947
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit797
+	JNZ          cinit949
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero796
+	JZ           zero948
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VBROADCASTSS 4(DI), Z1
 	VBROADCASTSS 8(DI), Z2
 	VBROADCASTSS 12(DI), Z3
-	JMP          kstart798
+	JMP          kstart950
 
-cinit797:
+cinit949:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14303,15 +17275,15 @@ cinit797:
 	VMOVUPS.Z (DI), K1, Z2
 	ADDQ      R10, DI
 	VMOVUPS.Z (DI), K1, Z3
-	JMP       kstart798
+	JMP       kstart950
 
-zero796:
+zero948:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart798:
+kstart950:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14319,9 +17291,9 @@ kstart798:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k799:
+k951:
 	TESTQ        R9, R9
-	JZ           kdone800
+	JZ           kdone952
 	MOVLQSX      (R8), R10
 	VMOVUPS.Z    (R11)(R10*4), K1, Z4
 	VBROADCASTSS (DI), Z5
@@ -14335,14 +17307,14 @@ k799:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k799
+	JMP          k951
 
-kdone800:
+kdone952:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn801
+	JZ           nobn953
 	MOVQ         DX, DI
 	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R10, DI
@@ -14373,9 +17345,9 @@ kdone800:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn801:
+nobn953:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu802
+	JZ        norelu954
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14386,7 +17358,7 @@ nobn801:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu802:
+norelu954:
 	MOVQ    R8, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R10, DI
@@ -14398,9 +17370,9 @@ norelu802:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000004, BX
 	DECQ    SI
-	JMP     tile794
+	JMP     tile946
 
-end795:
+end947:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14412,7 +17384,7 @@ end795:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock793
+	JNZ    rowblock945
 	VZEROUPPER
 	RET
 
@@ -14427,18 +17399,18 @@ TEXT ·gemmConv4x2_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock803:
+rowblock955:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile804:
+tile956:
 	TESTQ        SI, SI
-	JZ           end805
+	JZ           end957
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit807
+	JNZ          cinit959
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero806
+	JZ           zero958
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14448,9 +17420,9 @@ tile804:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(DI), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart808
+	JMP          kstart960
 
-cinit807:
+cinit959:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14465,9 +17437,9 @@ cinit807:
 	ADDQ      R10, DI
 	VMOVUPS   (DI), Z6
 	VMOVUPS.Z 64(DI), K1, Z7
-	JMP       kstart808
+	JMP       kstart960
 
-zero806:
+zero958:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14477,7 +17449,7 @@ zero806:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart808:
+kstart960:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14487,9 +17459,9 @@ kstart808:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k809:
+k961:
 	TESTQ        R9, R9
-	JZ           kdone810
+	JZ           kdone962
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z8
 	VMOVUPS.Z    (R12)(R10*4), K1, Z9
@@ -14508,14 +17480,14 @@ k809:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k809
+	JMP          k961
 
-kdone810:
+kdone962:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn811
+	JZ           nobn963
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, K1, 64(DI)
@@ -14558,9 +17530,9 @@ kdone810:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn811:
+nobn963:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu812
+	JZ        norelu964
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14579,7 +17551,7 @@ nobn811:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu812:
+norelu964:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
@@ -14595,9 +17567,9 @@ norelu812:
 	ADDQ    $0x00000080, DX
 	ADDQ    $0x00000008, BX
 	DECQ    SI
-	JMP     tile804
+	JMP     tile956
 
-end805:
+end957:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14609,7 +17581,7 @@ end805:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock803
+	JNZ    rowblock955
 	VZEROUPPER
 	RET
 
@@ -14624,18 +17596,18 @@ TEXT ·gemmConv4x3_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock813:
+rowblock965:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile814:
+tile966:
 	TESTQ        SI, SI
-	JZ           end815
+	JZ           end967
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit817
+	JNZ          cinit969
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero816
+	JZ           zero968
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14649,9 +17621,9 @@ tile814:
 	VBROADCASTSS 12(DI), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart818
+	JMP          kstart970
 
-cinit817:
+cinit969:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14670,9 +17642,9 @@ cinit817:
 	VMOVUPS   (DI), Z9
 	VMOVUPS   64(DI), Z10
 	VMOVUPS.Z 128(DI), K1, Z11
-	JMP       kstart818
+	JMP       kstart970
 
-zero816:
+zero968:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14686,7 +17658,7 @@ zero816:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart818:
+kstart970:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14698,9 +17670,9 @@ kstart818:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k819:
+k971:
 	TESTQ        R9, R9
-	JZ           kdone820
+	JZ           kdone972
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z12
 	VMOVUPS      (R12)(R10*4), Z13
@@ -14724,14 +17696,14 @@ k819:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k819
+	JMP          k971
 
-kdone820:
+kdone972:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn821
+	JZ           nobn973
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -14786,9 +17758,9 @@ kdone820:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn821:
+nobn973:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu822
+	JZ        norelu974
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -14815,7 +17787,7 @@ nobn821:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu822:
+norelu974:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -14835,9 +17807,9 @@ norelu822:
 	ADDQ    $0x000000c0, DX
 	ADDQ    $0x0000000c, BX
 	DECQ    SI
-	JMP     tile814
+	JMP     tile966
 
-end815:
+end967:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -14849,7 +17821,7 @@ end815:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock813
+	JNZ    rowblock965
 	VZEROUPPER
 	RET
 
@@ -14864,18 +17836,18 @@ TEXT ·gemmConv4x4_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock823:
+rowblock975:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile824:
+tile976:
 	TESTQ        SI, SI
-	JZ           end825
+	JZ           end977
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit827
+	JNZ          cinit979
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero826
+	JZ           zero978
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -14893,9 +17865,9 @@ tile824:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart828
+	JMP          kstart980
 
-cinit827:
+cinit979:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -14918,9 +17890,9 @@ cinit827:
 	VMOVUPS   64(DI), Z13
 	VMOVUPS   128(DI), Z14
 	VMOVUPS.Z 192(DI), K1, Z15
-	JMP       kstart828
+	JMP       kstart980
 
-zero826:
+zero978:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14938,7 +17910,7 @@ zero826:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart828:
+kstart980:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -14952,9 +17924,9 @@ kstart828:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k829:
+k981:
 	TESTQ        R9, R9
-	JZ           kdone830
+	JZ           kdone982
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z16
 	VMOVUPS      (R12)(R10*4), Z17
@@ -14983,14 +17955,14 @@ k829:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k829
+	JMP          k981
 
-kdone830:
+kdone982:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn831
+	JZ           nobn983
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -15057,9 +18029,9 @@ kdone830:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn831:
+nobn983:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu832
+	JZ        norelu984
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -15094,7 +18066,7 @@ nobn831:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu832:
+norelu984:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -15118,9 +18090,9 @@ norelu832:
 	ADDQ    $0x00000100, DX
 	ADDQ    $0x00000010, BX
 	DECQ    SI
-	JMP     tile824
+	JMP     tile976
 
-end825:
+end977:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -15132,7 +18104,7 @@ end825:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock823
+	JNZ    rowblock975
 	VZEROUPPER
 	RET
 
@@ -15165,16 +18137,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs833:
+pairs985:
 	CMPQ SI, $0x02
-	JB   odd834
+	JB   odd986
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU836:
+loopU988:
 	CMPQ        R10, R8
-	JAE         loop1837
+	JAE         loop1989
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -15184,29 +18156,29 @@ loopU836:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU836
+	JMP         loopU988
 
-loop1837:
+loop1989:
 	CMPQ        R10, R9
-	JAE         tail839
+	JAE         tail991
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1837
+	JMP         loop1989
 
-tail839:
+tail991:
 	CMPQ        R10, DI
-	JAE         done838
+	JAE         done990
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done838:
+done990:
 	XORQ R10, R10
 
-loopU840:
+loopU992:
 	CMPQ        R10, R8
-	JAE         loop1841
+	JAE         loop1993
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -15216,37 +18188,37 @@ loopU840:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU840
+	JMP         loopU992
 
-loop1841:
+loop1993:
 	CMPQ        R10, R9
-	JAE         tail843
+	JAE         tail995
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1841
+	JMP         loop1993
 
-tail843:
+tail995:
 	CMPQ        R10, DI
-	JAE         done842
+	JAE         done994
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done842:
+done994:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs833
+	JMP  pairs985
 
-odd834:
+odd986:
 	TESTQ SI, SI
-	JZ    end835
+	JZ    end987
 	XORQ  R10, R10
 
-loopU844:
+loopU996:
 	CMPQ        R10, R8
-	JAE         loop1845
+	JAE         loop1997
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -15256,25 +18228,25 @@ loopU844:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU844
+	JMP         loopU996
 
-loop1845:
+loop1997:
 	CMPQ        R10, R9
-	JAE         tail847
+	JAE         tail999
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1845
+	JMP         loop1997
 
-tail847:
+tail999:
 	CMPQ        R10, DI
-	JAE         done846
+	JAE         done998
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done846:
-end835:
+done998:
+end987:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -15312,14 +18284,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows848:
+rows1000:
 	TESTQ SI, SI
-	JZ    end849
+	JZ    end1001
 	XORQ  R10, R10
 
-loopU850:
+loopU1002:
 	CMPQ        R10, R8
-	JAE         loop1851
+	JAE         loop11003
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -15333,32 +18305,32 @@ loopU850:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU850
+	JMP         loopU1002
 
-loop1851:
+loop11003:
 	CMPQ        R10, R9
-	JAE         tail853
+	JAE         tail1005
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1851
+	JMP         loop11003
 
-tail853:
+tail1005:
 	CMPQ        R10, DI
-	JAE         done852
+	JAE         done1004
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done852:
+done1004:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows848
+	JMP  rows1000
 
-end849:
+end1001:
 	VZEROUPPER
 	RET
 
@@ -15388,9 +18360,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU854:
+loopU1006:
 	CMPQ        CX, DX
-	JAE         loop1855
+	JAE         loop11007
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -15404,26 +18376,26 @@ loopU854:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU854
+	JMP         loopU1006
 
-loop1855:
+loop11007:
 	CMPQ        CX, BX
-	JAE         tail857
+	JAE         tail1009
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1855
+	JMP         loop11007
 
-tail857:
+tail1009:
 	CMPQ        CX, SI
-	JAE         done856
+	JAE         done1008
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done856:
+done1008:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -15458,9 +18430,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU858:
+loopU1010:
 	CMPQ    DX, BX
-	JAE     loop1859
+	JAE     loop11011
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -15470,27 +18442,27 @@ loopU858:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU858
+	JMP     loopU1010
 
-loop1859:
+loop11011:
 	CMPQ    DX, SI
-	JAE     tail861
+	JAE     tail1013
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1859
+	JMP     loop11011
 
-tail861:
+tail1013:
 	CMPQ       DX, DI
-	JAE        done860
+	JAE        done1012
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done860:
+done1012:
 	VZEROUPPER
 	RET
 
@@ -15517,9 +18489,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU862:
+loopU1014:
 	CMPQ    DX, BX
-	JAE     loop1863
+	JAE     loop11015
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -15531,29 +18503,29 @@ loopU862:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU862
+	JMP     loopU1014
 
-loop1863:
+loop11015:
 	CMPQ    DX, SI
-	JAE     tail865
+	JAE     tail1017
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1863
+	JMP     loop11015
 
-tail865:
+tail1017:
 	CMPQ       DX, DI
-	JAE        done864
+	JAE        done1016
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done864:
+done1016:
 	VZEROUPPER
 	RET
 
@@ -15573,7 +18545,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off866
+	JZ           off1018
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -15584,9 +18556,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1868:
+loop11020:
 	CMPQ    DX, BX
-	JAE     tail870
+	JAE     tail1022
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -15595,11 +18567,11 @@ loop1868:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1868
+	JMP     loop11020
 
-tail870:
+tail1022:
 	CMPQ       DX, SI
-	JAE        done869
+	JAE        done1021
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -15608,11 +18580,11 @@ tail870:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done869:
+done1021:
 	VZEROUPPER
 	RET
 
-off866:
+off1018:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -15623,27 +18595,27 @@ off866:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1872:
+loop11024:
 	CMPQ    DX, BX
-	JAE     tail874
+	JAE     tail1026
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1872
+	JMP     loop11024
 
-tail874:
+tail1026:
 	CMPQ       DX, SI
-	JAE        done873
+	JAE        done1025
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done873:
+done1025:
 	VZEROUPPER
 	RET
 
@@ -15665,7 +18637,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off875
+	JZ           off1027
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -15676,9 +18648,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1877:
+loop11029:
 	CMPQ    BX, SI
-	JAE     tail879
+	JAE     tail1031
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15693,11 +18665,11 @@ loop1877:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1877
+	JMP     loop11029
 
-tail879:
+tail1031:
 	CMPQ       BX, DI
-	JAE        done878
+	JAE        done1030
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15712,11 +18684,11 @@ tail879:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done878:
+done1030:
 	VZEROUPPER
 	RET
 
-off875:
+off1027:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -15727,9 +18699,9 @@ off875:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1881:
+loop11033:
 	CMPQ    BX, SI
-	JAE     tail883
+	JAE     tail1035
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15742,11 +18714,11 @@ loop1881:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1881
+	JMP     loop11033
 
-tail883:
+tail1035:
 	CMPQ       BX, DI
-	JAE        done882
+	JAE        done1034
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15759,7 +18731,7 @@ tail883:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done882:
+done1034:
 	VZEROUPPER
 	RET
 
@@ -15796,9 +18768,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1885:
+loop11037:
 	CMPQ    SI, DI
-	JAE     tail887
+	JAE     tail1039
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -15823,11 +18795,11 @@ loop1885:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1885
+	JMP     loop11037
 
-tail887:
+tail1039:
 	CMPQ       SI, R8
-	JAE        done886
+	JAE        done1038
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -15852,7 +18824,7 @@ tail887:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done886:
+done1038:
 	VZEROUPPER
 	RET
 
@@ -15884,9 +18856,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1889:
+loop11041:
 	CMPQ    BX, SI
-	JAE     tail891
+	JAE     tail1043
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -15904,11 +18876,11 @@ loop1889:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1889
+	JMP     loop11041
 
-tail891:
+tail1043:
 	CMPQ       BX, DI
-	JAE        done890
+	JAE        done1042
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -15926,7 +18898,7 @@ tail891:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done890:
+done1042:
 	VZEROUPPER
 	RET
 
@@ -15946,9 +18918,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU892:
+loopU1044:
 	CMPQ        BX, DX
-	JAE         loop1893
+	JAE         loop11045
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -15958,17 +18930,17 @@ loopU892:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU892
+	JMP         loopU1044
 
-loop1893:
+loop11045:
 	CMPQ        BX, CX
-	JAE         done894
+	JAE         done1046
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1893
+	JMP         loop11045
 
-done894:
+done1046:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -16002,22 +18974,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows895:
+rows1047:
 	TESTQ    BX, BX
-	JZ       end898
+	JZ       end1050
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do897
-	JP       do897
-	JMP      next896
+	JNE      do1049
+	JP       do1049
+	JMP      next1048
 
-do897:
+do1049:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU899:
+loopU1051:
 	CMPQ        R9, R8
-	JAE         loop1900
+	JAE         loop11052
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -16025,33 +18997,33 @@ loopU899:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU899
+	JMP         loopU1051
 
-loop1900:
+loop11052:
 	CMPQ        R9, SI
-	JAE         tail902
+	JAE         tail1054
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1900
+	JMP         loop11052
 
-tail902:
+tail1054:
 	CMPQ        R9, DI
-	JAE         done901
+	JAE         done1053
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done901:
-next896:
+done1053:
+next1048:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows895
+	JMP  rows1047
 
-end898:
+end1050:
 	VZEROUPPER
 	RET
 
@@ -16080,22 +19052,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows903:
+rows1055:
 	TESTQ    DI, DI
-	JZ       end906
+	JZ       end1058
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do905
-	JP       do905
-	JMP      next904
+	JNE      do1057
+	JP       do1057
+	JMP      next1056
 
-do905:
+do1057:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU907:
+loopU1059:
 	CMPQ        R11, R10
-	JAE         loop1908
+	JAE         loop11060
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -16109,11 +19081,11 @@ loopU907:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU907
+	JMP         loopU1059
 
-loop1908:
+loop11060:
 	CMPQ        R11, R8
-	JAE         tail910
+	JAE         tail1062
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -16121,11 +19093,11 @@ loop1908:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1908
+	JMP         loop11060
 
-tail910:
+tail1062:
 	CMPQ        R11, R9
-	JAE         done909
+	JAE         done1061
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -16135,15 +19107,15 @@ tail910:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done909:
-next904:
+done1061:
+next1056:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows903
+	JMP  rows1055
 
-end906:
+end1058:
 	VZEROUPPER
 	RET
 
@@ -16158,7 +19130,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end911
+	JZ           end1063
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -16171,22 +19143,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks912:
+blocks1064:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone913
+	JA   blocksDone1065
 	MOVQ R10, R9
-	JMP  blocks912
+	JMP  blocks1064
 
-blocksDone913:
+blocksDone1065:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU914:
+blockU1066:
 	CMPQ    R9, DI
-	JAE     last12_926
+	JAE     last12_1078
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16201,9 +19173,9 @@ blockU914:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap927:
+tap1079:
 	CMPQ         R10, SI
-	JAE          taps928
+	JAE          taps1080
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16221,9 +19193,9 @@ tap927:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap927
+	JMP          tap1079
 
-taps928:
+taps1080:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -16237,13 +19209,13 @@ taps928:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU914
+	JMP     blockU1066
 
-last12_926:
+last12_1078:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_925
+	JBE     last11_1077
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16258,9 +19230,9 @@ last12_926:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap929:
+tap1081:
 	CMPQ         R10, SI
-	JAE          taps930
+	JAE          taps1082
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16279,9 +19251,9 @@ tap929:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap929
+	JMP          tap1081
 
-taps930:
+taps1082:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16294,13 +19266,13 @@ taps930:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last11_925:
+last11_1077:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_924
+	JBE     last10_1076
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16314,9 +19286,9 @@ last11_925:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap931:
+tap1083:
 	CMPQ         R10, SI
-	JAE          taps932
+	JAE          taps1084
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16334,9 +19306,9 @@ tap931:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap931
+	JMP          tap1083
 
-taps932:
+taps1084:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16348,13 +19320,13 @@ taps932:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last10_924:
+last10_1076:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_923
+	JBE     last9_1075
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16367,9 +19339,9 @@ last10_924:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap933:
+tap1085:
 	CMPQ         R10, SI
-	JAE          taps934
+	JAE          taps1086
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16386,9 +19358,9 @@ tap933:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap933
+	JMP          tap1085
 
-taps934:
+taps1086:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16399,13 +19371,13 @@ taps934:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last9_923:
+last9_1075:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_922
+	JBE     last8_1074
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16417,9 +19389,9 @@ last9_923:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap935:
+tap1087:
 	CMPQ         R10, SI
-	JAE          taps936
+	JAE          taps1088
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16435,9 +19407,9 @@ tap935:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap935
+	JMP          tap1087
 
-taps936:
+taps1088:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16447,13 +19419,13 @@ taps936:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last8_922:
+last8_1074:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_921
+	JBE     last7_1073
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16464,9 +19436,9 @@ last8_922:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap937:
+tap1089:
 	CMPQ         R10, SI
-	JAE          taps938
+	JAE          taps1090
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16481,9 +19453,9 @@ tap937:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap937
+	JMP          tap1089
 
-taps938:
+taps1090:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16492,13 +19464,13 @@ taps938:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last7_921:
+last7_1073:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_920
+	JBE     last6_1072
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16508,9 +19480,9 @@ last7_921:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap939:
+tap1091:
 	CMPQ         R10, SI
-	JAE          taps940
+	JAE          taps1092
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16524,9 +19496,9 @@ tap939:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap939
+	JMP          tap1091
 
-taps940:
+taps1092:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16534,13 +19506,13 @@ taps940:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last6_920:
+last6_1072:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_919
+	JBE     last5_1071
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16549,9 +19521,9 @@ last6_920:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap941:
+tap1093:
 	CMPQ         R10, SI
-	JAE          taps942
+	JAE          taps1094
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16564,22 +19536,22 @@ tap941:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap941
+	JMP          tap1093
 
-taps942:
+taps1094:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last5_919:
+last5_1071:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_918
+	JBE     last4_1070
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16587,9 +19559,9 @@ last5_919:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap943:
+tap1095:
 	CMPQ         R10, SI
-	JAE          taps944
+	JAE          taps1096
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16601,30 +19573,30 @@ tap943:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap943
+	JMP          tap1095
 
-taps944:
+taps1096:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last4_918:
+last4_1070:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_917
+	JBE     last3_1069
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap945:
+tap1097:
 	CMPQ         R10, SI
-	JAE          taps946
+	JAE          taps1098
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16635,28 +19607,28 @@ tap945:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap945
+	JMP          tap1097
 
-taps946:
+taps1098:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last3_917:
+last3_1069:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_916
+	JBE     last2_1068
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap947:
+tap1099:
 	CMPQ         R10, SI
-	JAE          taps948
+	JAE          taps1100
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16666,26 +19638,26 @@ tap947:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap947
+	JMP          tap1099
 
-taps948:
+taps1100:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last2_916:
+last2_1068:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_915
+	JBE     last1_1067
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap949:
+tap1101:
 	CMPQ         R10, SI
-	JAE          taps950
+	JAE          taps1102
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16694,20 +19666,20 @@ tap949:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap949
+	JMP          tap1101
 
-taps950:
+taps1102:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end911
+	JMP        end1063
 
-last1_915:
+last1_1067:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap951:
+tap1103:
 	CMPQ         R10, SI
-	JAE          taps952
+	JAE          taps1104
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16715,12 +19687,12 @@ tap951:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap951
+	JMP          tap1103
 
-taps952:
+taps1104:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-end911:
+end1063:
 	VZEROUPPER
 	RET
 
@@ -16736,7 +19708,7 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	MOVQ         rows+56(FP), R12
 	MOVQ         n+64(FP), R8
 	TESTQ        R8, R8
-	JZ           end955
+	JZ           end1107
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -16749,26 +19721,26 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks956:
+blocks1108:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone957
+	JA   blocksDone1109
 	MOVQ R10, R9
-	JMP  blocks956
+	JMP  blocks1108
 
-blocksDone957:
+blocksDone1109:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 
-row953:
+row1105:
 	TESTQ R12, R12
-	JZ    end955
+	JZ    end1107
 	XORQ  R9, R9
 
-blockU958:
+blockU1110:
 	CMPQ    R9, DI
-	JAE     last12_970
+	JAE     last12_1122
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16783,9 +19755,9 @@ blockU958:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap971:
+tap1123:
 	CMPQ         R10, SI
-	JAE          taps972
+	JAE          taps1124
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16803,9 +19775,9 @@ tap971:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap971
+	JMP          tap1123
 
-taps972:
+taps1124:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -16819,13 +19791,13 @@ taps972:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU958
+	JMP     blockU1110
 
-last12_970:
+last12_1122:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_969
+	JBE     last11_1121
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16840,9 +19812,9 @@ last12_970:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap973:
+tap1125:
 	CMPQ         R10, SI
-	JAE          taps974
+	JAE          taps1126
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16861,9 +19833,9 @@ tap973:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap973
+	JMP          tap1125
 
-taps974:
+taps1126:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16876,13 +19848,13 @@ taps974:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last11_969:
+last11_1121:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_968
+	JBE     last10_1120
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16896,9 +19868,9 @@ last11_969:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap975:
+tap1127:
 	CMPQ         R10, SI
-	JAE          taps976
+	JAE          taps1128
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16916,9 +19888,9 @@ tap975:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap975
+	JMP          tap1127
 
-taps976:
+taps1128:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16930,13 +19902,13 @@ taps976:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last10_968:
+last10_1120:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_967
+	JBE     last9_1119
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16949,9 +19921,9 @@ last10_968:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap977:
+tap1129:
 	CMPQ         R10, SI
-	JAE          taps978
+	JAE          taps1130
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -16968,9 +19940,9 @@ tap977:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap977
+	JMP          tap1129
 
-taps978:
+taps1130:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -16981,13 +19953,13 @@ taps978:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last9_967:
+last9_1119:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_966
+	JBE     last8_1118
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -16999,9 +19971,9 @@ last9_967:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap979:
+tap1131:
 	CMPQ         R10, SI
-	JAE          taps980
+	JAE          taps1132
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17017,9 +19989,9 @@ tap979:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap979
+	JMP          tap1131
 
-taps980:
+taps1132:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -17029,13 +20001,13 @@ taps980:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last8_966:
+last8_1118:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_965
+	JBE     last7_1117
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -17046,9 +20018,9 @@ last8_966:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap981:
+tap1133:
 	CMPQ         R10, SI
-	JAE          taps982
+	JAE          taps1134
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17063,9 +20035,9 @@ tap981:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap981
+	JMP          tap1133
 
-taps982:
+taps1134:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -17074,13 +20046,13 @@ taps982:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last7_965:
+last7_1117:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_964
+	JBE     last6_1116
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -17090,9 +20062,9 @@ last7_965:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap983:
+tap1135:
 	CMPQ         R10, SI
-	JAE          taps984
+	JAE          taps1136
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17106,9 +20078,9 @@ tap983:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap983
+	JMP          tap1135
 
-taps984:
+taps1136:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -17116,13 +20088,13 @@ taps984:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last6_964:
+last6_1116:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_963
+	JBE     last5_1115
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -17131,9 +20103,9 @@ last6_964:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap985:
+tap1137:
 	CMPQ         R10, SI
-	JAE          taps986
+	JAE          taps1138
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17146,22 +20118,22 @@ tap985:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap985
+	JMP          tap1137
 
-taps986:
+taps1138:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last5_963:
+last5_1115:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_962
+	JBE     last4_1114
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -17169,9 +20141,9 @@ last5_963:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap987:
+tap1139:
 	CMPQ         R10, SI
-	JAE          taps988
+	JAE          taps1140
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17183,30 +20155,30 @@ tap987:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap987
+	JMP          tap1139
 
-taps988:
+taps1140:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last4_962:
+last4_1114:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_961
+	JBE     last3_1113
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap989:
+tap1141:
 	CMPQ         R10, SI
-	JAE          taps990
+	JAE          taps1142
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17217,28 +20189,28 @@ tap989:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap989
+	JMP          tap1141
 
-taps990:
+taps1142:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last3_961:
+last3_1113:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_960
+	JBE     last2_1112
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap991:
+tap1143:
 	CMPQ         R10, SI
-	JAE          taps992
+	JAE          taps1144
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17248,26 +20220,26 @@ tap991:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap991
+	JMP          tap1143
 
-taps992:
+taps1144:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last2_960:
+last2_1112:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_959
+	JBE     last1_1111
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap993:
+tap1145:
 	CMPQ         R10, SI
-	JAE          taps994
+	JAE          taps1146
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17276,20 +20248,20 @@ tap993:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap993
+	JMP          tap1145
 
-taps994:
+taps1146:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next954
+	JMP        next1106
 
-last1_959:
+last1_1111:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap995:
+tap1147:
 	CMPQ         R10, SI
-	JAE          taps996
+	JAE          taps1148
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -17297,20 +20269,20 @@ tap995:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap995
+	JMP          tap1147
 
-taps996:
+taps1148:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next954:
+next1106:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row953
+	JMP  row1105
 
-end955:
+end1107:
 	VZEROUPPER
 	RET
 
@@ -17358,69 +20330,69 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide997
+	JNZ     wide1149
 
-plane998:
+plane1150:
 	MOVQ BX, DI
 
-row999:
+row1151:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked1001
+	JA         masked1153
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow1002:
+nextRow1154:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row999
+	JNZ  row1151
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane998
+	JNZ  plane1150
 	VZEROUPPER
 	RET
 
-masked1001:
+masked1153:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow1002
+	JMP        nextRow1154
 
-wide997:
-plane1003:
+wide1149:
+plane1155:
 	MOVQ BX, R13
 
-row1004:
+row1156:
 	XORQ R14, R14
 
-full1008:
+full1160:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full1008
+	JB         full1160
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked1006
+	JA         masked1158
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow1007:
+nextRow1159:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row1004
+	JNZ  row1156
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane1003
+	JNZ  plane1155
 	VZEROUPPER
 	RET
 
-masked1006:
+masked1158:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow1007
+	JMP        nextRow1159
 
 // func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
 // Requires: AVX
@@ -17476,23 +20448,23 @@ TEXT ·copyPlanesBN256(SB), NOSPLIT, $0-104
 	SHLQ    $0x01, R9
 	ORQ     R9, BX
 	CMPQ    BX, $0x00
-	JE      mode1009
+	JE      mode1161
 	CMPQ    BX, $0x01
-	JE      mode1010
+	JE      mode1162
 	CMPQ    BX, $0x02
-	JE      mode1011
+	JE      mode1163
 	CMPQ    BX, $0x03
-	JE      mode1012
+	JE      mode1164
 	CMPQ    BX, $0x04
-	JE      mode1013
+	JE      mode1165
 	CMPQ    BX, $0x05
-	JE      mode1014
+	JE      mode1166
 	CMPQ    BX, $0x06
-	JE      mode1015
-	JMP     mode1016
+	JE      mode1167
+	JMP     mode1168
 
-mode1009:
-plane1017:
+mode1161:
+plane1169:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17501,7 +20473,7 @@ plane1017:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1018:
+row1170:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -17509,30 +20481,30 @@ row1018:
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked1019
+	JA         masked1171
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow1020:
+nextRow1172:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1018
+	JNZ  row1170
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1017
+	JNZ  plane1169
 	VZEROUPPER
 	RET
 
-masked1019:
+masked1171:
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1020
+	JMP        nextRow1172
 
-mode1010:
-plane1021:
+mode1162:
+plane1173:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17541,7 +20513,7 @@ plane1021:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1022:
+row1174:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -17549,32 +20521,32 @@ row1022:
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked1023
+	JA         masked1175
 	VMOVUPS    Y0, (AX)(DI*1)
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow1024:
+nextRow1176:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1022
+	JNZ  row1174
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1021
+	JNZ  plane1173
 	VZEROUPPER
 	RET
 
-masked1023:
+masked1175:
 	VMASKMOVPS Y0, Y15, (AX)(DI*1)
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1024
+	JMP        nextRow1176
 
-mode1011:
-plane1025:
+mode1163:
+plane1177:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17583,47 +20555,47 @@ plane1025:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1026:
+row1178:
 	XORQ R11, R11
 
-full1029:
+full1181:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1029
+	JB         full1181
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1027
+	JA         masked1179
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1028:
+nextRow1180:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1026
+	JNZ  row1178
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1025
+	JNZ  plane1177
 	VZEROUPPER
 	RET
 
-masked1027:
+masked1179:
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1028
+	JMP        nextRow1180
 
-mode1012:
-plane1030:
+mode1164:
+plane1182:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17632,10 +20604,10 @@ plane1030:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1031:
+row1183:
 	XORQ R11, R11
 
-full1034:
+full1186:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -17643,39 +20615,39 @@ full1034:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1034
+	JB         full1186
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
 	VANDPS     Y15, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1032
+	JA         masked1184
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1033:
+nextRow1185:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1031
+	JNZ  row1183
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1030
+	JNZ  plane1182
 	VZEROUPPER
 	RET
 
-masked1032:
+masked1184:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1033
+	JMP        nextRow1185
 
-mode1013:
-plane1035:
+mode1165:
+plane1187:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17684,7 +20656,7 @@ plane1035:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1036:
+row1188:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -17694,30 +20666,30 @@ row1036:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked1037
+	JA         masked1189
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow1038:
+nextRow1190:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1036
+	JNZ  row1188
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1035
+	JNZ  plane1187
 	VZEROUPPER
 	RET
 
-masked1037:
+masked1189:
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1038
+	JMP        nextRow1190
 
-mode1014:
-plane1039:
+mode1166:
+plane1191:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17726,7 +20698,7 @@ plane1039:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1040:
+row1192:
 	XORQ       DI, DI
 	VMASKMOVPS (DX)(DI*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
@@ -17736,32 +20708,32 @@ row1040:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(DI*1), R9
 	CMPQ       R9, R8
-	JA         masked1041
+	JA         masked1193
 	VMOVUPS    Y0, (AX)(DI*1)
 	VMOVUPS    Y5, (CX)(DI*1)
 
-nextRow1042:
+nextRow1194:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1040
+	JNZ  row1192
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1039
+	JNZ  plane1191
 	VZEROUPPER
 	RET
 
-masked1041:
+masked1193:
 	VMASKMOVPS Y0, Y15, (AX)(DI*1)
 	VMASKMOVPS Y5, Y15, (CX)(DI*1)
-	JMP        nextRow1042
+	JMP        nextRow1194
 
-mode1015:
-plane1043:
+mode1167:
+plane1195:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17770,10 +20742,10 @@ plane1043:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1044:
+row1196:
 	XORQ R11, R11
 
-full1047:
+full1199:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -17782,7 +20754,7 @@ full1047:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1047
+	JB         full1199
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -17791,30 +20763,30 @@ full1047:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1045
+	JA         masked1197
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1046:
+nextRow1198:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1044
+	JNZ  row1196
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1043
+	JNZ  plane1195
 	VZEROUPPER
 	RET
 
-masked1045:
+masked1197:
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1046
+	JMP        nextRow1198
 
-mode1016:
-plane1048:
+mode1168:
+plane1200:
 	MOVQ         scale+80(FP), R9
 	VBROADCASTSS (R9), Y1
 	MOVQ         shift+88(FP), R9
@@ -17823,10 +20795,10 @@ plane1048:
 	ADDQ         $0x04, shift+88(FP)
 	MOVQ         rows+64(FP), BX
 
-row1049:
+row1201:
 	XORQ R11, R11
 
-full1052:
+full1204:
 	VMOVUPS    (DX)(R11*1), Y0
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMULPS     Y1, Y0, Y5
@@ -17836,7 +20808,7 @@ full1052:
 	VMOVUPS    Y5, (CX)(R11*1)
 	ADDQ       $0x00000020, R11
 	CMPQ       R11, DI
-	JB         full1052
+	JB         full1204
 	VMASKMOVPS (DX)(R11*1), Y15, Y0
 	VMULPS     Y1, Y0, Y5
 	VADDPS     Y2, Y5, Y5
@@ -17845,29 +20817,29 @@ full1052:
 	VANDPS     Y4, Y5, Y5
 	LEAQ       32(AX)(R11*1), R9
 	CMPQ       R9, R8
-	JA         masked1050
+	JA         masked1202
 	VMOVUPS    Y0, (AX)(R11*1)
 	VMOVUPS    Y5, (CX)(R11*1)
 
-nextRow1051:
+nextRow1203:
 	ADDQ SI, AX
 	ADDQ SI, CX
 	ADDQ R10, DX
 	DECQ BX
-	JNZ  row1049
+	JNZ  row1201
 	MOVQ dps+16(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
 	ADDQ sps+40(FP), DX
 	DECQ planes+56(FP)
-	JNZ  plane1048
+	JNZ  plane1200
 	VZEROUPPER
 	RET
 
-masked1050:
+masked1202:
 	VMASKMOVPS Y0, Y15, (AX)(R11*1)
 	VMASKMOVPS Y5, Y15, (CX)(R11*1)
-	JMP        nextRow1051
+	JMP        nextRow1203
 
 // func depthwise256(z *float32, y *float32, x *float32, offs *int32, masks *uint16, w *float32, bias *float32, scale *float32, shift *float32, planes int, taps int, n int, in int, nv int, mode int)
 // Requires: AVX, AVX2, FMA3
@@ -17898,30 +20870,30 @@ TEXT ·depthwise256(SB), NOSPLIT, $40-120
 	MOVQ    $0x00000004, 32(SP)
 	MOVL    $0x7fc00000, AX
 	TESTQ   $0x00000004, mode+112(FP)
-	JZ      dwThr1053
+	JZ      dwThr1205
 	XORL    AX, AX
 
-dwThr1053:
+dwThr1205:
 	VMOVD        AX, X13
 	VBROADCASTSS X13, Y13
 	LEAQ         depthwiseBits<>+0(SB), AX
 	VMOVUPS      (AX), Y11
 
-dwPlanes1054:
+dwPlanes1206:
 	CMPQ planes+72(FP), $0x02
-	JL   dwSingle1055
+	JL   dwSingle1207
 
-dwPair1057:
+dwPair1209:
 	XORQ AX, AX
 
-dwRun1058:
+dwRun1210:
 	MOVQ         (SP), CX
 	SUBQ         AX, CX
 	CMPQ         CX, $0x00000080
-	JBE          dwRest1059
+	JBE          dwRest1211
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1061
+	JZ           noBias1213
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -17931,9 +20903,9 @@ dwRun1058:
 	VBROADCASTSS (DX)(CX*1), Y6
 	VBROADCASTSS (DX), Y3
 	VBROADCASTSS (DX)(CX*1), Y7
-	JMP          init1062
+	JMP          init1214
 
-noBias1061:
+noBias1213:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17943,7 +20915,7 @@ noBias1061:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-init1062:
+init1214:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -17956,7 +20928,7 @@ init1062:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1063:
+tap1215:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18003,11 +20975,11 @@ tap1063:
 	VFMADD231PS  Y10, Y9, Y7
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1063
+	JNZ          tap1215
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1064
+	JZ           skipZ1216
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18019,9 +20991,9 @@ tap1063:
 	VMOVUPS      Y6, 64(DX)(BX*1)
 	VMOVUPS      Y7, 96(DX)(BX*1)
 
-skipZ1064:
+skipZ1216:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1065
+	JZ           skipY1217
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18071,33 +21043,33 @@ skipZ1064:
 	VANDPS       Y14, Y7, Y7
 	VMOVUPS      Y7, 96(DX)(BX*1)
 
-skipY1065:
+skipY1217:
 	ADDQ $0x00000080, AX
-	JMP  dwRun1058
+	JMP  dwRun1210
 
-dwRest1059:
+dwRest1211:
 	CMPQ CX, $0x00000020
-	JBE  dwK1066
+	JBE  dwK1218
 	CMPQ CX, $0x00000040
-	JBE  dwK1067
+	JBE  dwK1219
 	CMPQ CX, $0x00000060
-	JBE  dwK1068
-	JMP  dwK1069
+	JBE  dwK1220
+	JMP  dwK1221
 
-dwK1066:
+dwK1218:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1070
+	JZ           noBias1222
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
-	JMP          init1071
+	JMP          init1223
 
-noBias1070:
+noBias1222:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y4, Y4, Y4
 
-init1071:
+init1223:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18110,7 +21082,7 @@ init1071:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1072:
+tap1224:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18130,19 +21102,19 @@ tap1072:
 	VFMADD231PS  Y10, Y9, Y4
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1072
+	JNZ          tap1224
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1073
+	JZ           skipZ1225
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMASKMOVPS   Y0, Y15, (DX)
 	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
 
-skipZ1073:
+skipZ1225:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1074
+	JZ           skipY1226
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18162,27 +21134,27 @@ skipZ1073:
 	VANDPS       Y14, Y4, Y4
 	VMASKMOVPS   Y4, Y15, (DX)(BX*1)
 
-skipY1074:
-	JMP dwNext1060
+skipY1226:
+	JMP dwNext1212
 
-dwK1067:
+dwK1219:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1075
+	JZ           noBias1227
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
 	VBROADCASTSS (DX), Y1
 	VBROADCASTSS (DX)(CX*1), Y5
-	JMP          init1076
+	JMP          init1228
 
-noBias1075:
+noBias1227:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-init1076:
+init1228:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18195,7 +21167,7 @@ init1076:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1077:
+tap1229:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18224,11 +21196,11 @@ tap1077:
 	VFMADD231PS  Y10, Y9, Y5
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1077
+	JNZ          tap1229
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1078
+	JZ           skipZ1230
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18236,9 +21208,9 @@ tap1077:
 	VMOVUPS      Y4, (DX)(BX*1)
 	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
 
-skipZ1078:
+skipZ1230:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1079
+	JZ           skipY1231
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18268,13 +21240,13 @@ skipZ1078:
 	VANDPS       Y14, Y5, Y5
 	VMASKMOVPS   Y5, Y15, 32(DX)(BX*1)
 
-skipY1079:
-	JMP dwNext1060
+skipY1231:
+	JMP dwNext1212
 
-dwK1068:
+dwK1220:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1080
+	JZ           noBias1232
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -18282,9 +21254,9 @@ dwK1068:
 	VBROADCASTSS (DX)(CX*1), Y5
 	VBROADCASTSS (DX), Y2
 	VBROADCASTSS (DX)(CX*1), Y6
-	JMP          init1081
+	JMP          init1233
 
-noBias1080:
+noBias1232:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18292,7 +21264,7 @@ noBias1080:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 
-init1081:
+init1233:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18305,7 +21277,7 @@ init1081:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1082:
+tap1234:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18343,11 +21315,11 @@ tap1082:
 	VFMADD231PS  Y10, Y9, Y6
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1082
+	JNZ          tap1234
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1083
+	JZ           skipZ1235
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18357,9 +21329,9 @@ tap1082:
 	VMOVUPS      Y5, 32(DX)(BX*1)
 	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
 
-skipZ1083:
+skipZ1235:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1084
+	JZ           skipY1236
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18399,13 +21371,13 @@ skipZ1083:
 	VANDPS       Y14, Y6, Y6
 	VMASKMOVPS   Y6, Y15, 64(DX)(BX*1)
 
-skipY1084:
-	JMP dwNext1060
+skipY1236:
+	JMP dwNext1212
 
-dwK1069:
+dwK1221:
 	MOVQ         32(SP), CX
 	TESTQ        $0x00000008, mode+112(FP)
-	JZ           noBias1085
+	JZ           noBias1237
 	MOVQ         bias+48(FP), DX
 	VBROADCASTSS (DX), Y0
 	VBROADCASTSS (DX)(CX*1), Y4
@@ -18415,9 +21387,9 @@ dwK1069:
 	VBROADCASTSS (DX)(CX*1), Y6
 	VBROADCASTSS (DX), Y3
 	VBROADCASTSS (DX)(CX*1), Y7
-	JMP          init1086
+	JMP          init1238
 
-noBias1085:
+noBias1237:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18427,7 +21399,7 @@ noBias1085:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-init1086:
+init1238:
 	MOVQ x+16(FP), DX
 	MOVQ 8(SP), BX
 	ADDQ DX, BX
@@ -18440,7 +21412,7 @@ init1086:
 	ADDQ masks+32(FP), R9
 	MOVQ taps+80(FP), R10
 
-tap1087:
+tap1239:
 	MOVLQSX      (R8), R11
 	SHLQ         $0x02, R11
 	ADDQ         AX, R11
@@ -18487,11 +21459,11 @@ tap1087:
 	VFMADD231PS  Y10, Y9, Y7
 	ADDQ         nv+104(FP), R9
 	DECQ         R10
-	JNZ          tap1087
+	JNZ          tap1239
 	MOVQ         24(SP), BX
 	MOVQ         mode+112(FP), SI
 	TESTQ        $0x00000001, SI
-	JZ           skipZ1088
+	JZ           skipZ1240
 	MOVQ         z+0(FP), DX
 	ADDQ         AX, DX
 	VMOVUPS      Y0, (DX)
@@ -18503,9 +21475,9 @@ tap1087:
 	VMOVUPS      Y6, 64(DX)(BX*1)
 	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
 
-skipZ1088:
+skipZ1240:
 	TESTQ        $0x00000002, SI
-	JZ           skipY1089
+	JZ           skipY1241
 	MOVQ         scale+56(FP), SI
 	MOVQ         shift+64(FP), DI
 	MOVQ         y+8(FP), DX
@@ -18555,8 +21527,8 @@ skipZ1088:
 	VANDPS       Y14, Y7, Y7
 	VMASKMOVPS   Y7, Y15, 96(DX)(BX*1)
 
-skipY1089:
-dwNext1060:
+skipY1241:
+dwNext1212:
 	MOVQ in+96(FP), CX
 	ADDQ 8(SP), CX
 	ADDQ CX, x+16(FP)
@@ -18574,18 +21546,18 @@ dwNext1060:
 	ADDQ CX, scale+56(FP)
 	ADDQ CX, shift+64(FP)
 	SUBQ $0x02, planes+72(FP)
-	JMP  dwPlanes1054
+	JMP  dwPlanes1206
 
-dwSingle1055:
+dwSingle1207:
 	CMPQ planes+72(FP), $0x01
-	JNE  dwEnd1056
+	JNE  dwEnd1208
 	MOVQ $0x00000000, 8(SP)
 	MOVQ $0x00000000, 16(SP)
 	MOVQ $0x00000000, 24(SP)
 	MOVQ $0x00000000, 32(SP)
-	JMP  dwPair1057
+	JMP  dwPair1209
 
-dwEnd1056:
+dwEnd1208:
 	VZEROUPPER
 	RET
 
@@ -18597,9 +21569,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop1090:
+gloop1242:
 	CMPQ         DX, $0x00000008
-	JB           gtail1091
+	JB           gtail1243
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -18634,11 +21606,11 @@ gloop1090:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop1090
+	JMP          gloop1242
 
-gtail1091:
+gtail1243:
 	TESTQ        DX, DX
-	JZ           gdone1092
+	JZ           gdone1244
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -18675,7 +21647,7 @@ gtail1091:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone1092:
+gdone1244:
 	VZEROUPPER
 	RET
 
@@ -18687,9 +21659,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop1093:
+gloop1245:
 	CMPQ        DX, $0x00000008
-	JB          gtail1094
+	JB          gtail1246
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -18718,11 +21690,11 @@ gloop1093:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop1093
+	JMP         gloop1245
 
-gtail1094:
+gtail1246:
 	TESTQ       DX, DX
-	JZ          gdone1095
+	JZ          gdone1247
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -18753,7 +21725,7 @@ gtail1094:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone1095:
+gdone1247:
 	VZEROUPPER
 	RET
 
@@ -18766,9 +21738,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop1096:
+gloop1248:
 	CMPQ        BX, $0x00000008
-	JB          gtail1097
+	JB          gtail1249
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -18800,11 +21772,11 @@ gloop1096:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop1096
+	JMP         gloop1248
 
-gtail1097:
+gtail1249:
 	TESTQ       BX, BX
-	JZ          gdone1098
+	JZ          gdone1250
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -18837,7 +21809,7 @@ gtail1097:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone1098:
+gdone1250:
 	VZEROUPPER
 	RET
 
@@ -18850,9 +21822,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop1099:
+gloop1251:
 	CMPQ         DX, $0x00000008
-	JB           gtail1100
+	JB           gtail1252
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -18880,11 +21852,11 @@ gloop1099:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop1099
+	JMP          gloop1251
 
-gtail1100:
+gtail1252:
 	TESTQ        DX, DX
-	JZ           gdone1101
+	JZ           gdone1253
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -18914,7 +21886,7 @@ gtail1100:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone1101:
+gdone1253:
 	VZEROUPPER
 	RET
 
@@ -18931,9 +21903,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop1102:
+gloop1254:
 	CMPQ         DI, $0x00000008
-	JB           gtail1103
+	JB           gtail1255
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -19040,11 +22012,11 @@ gloop1102:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop1102
+	JMP          gloop1254
 
-gtail1103:
+gtail1255:
 	TESTQ        DI, DI
-	JZ           gdone1104
+	JZ           gdone1256
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -19150,7 +22122,7 @@ gtail1103:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone1104:
+gdone1256:
 	VZEROUPPER
 	RET
 
@@ -19171,11 +22143,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody1105
+	JZ      nody1257
 
-gloop1106:
+gloop1258:
 	CMPQ    R10, $0x00000008
-	JB      gtail1107
+	JB      gtail1259
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -19217,11 +22189,11 @@ gloop1106:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop1106
+	JMP     gloop1258
 
-gtail1107:
+gtail1259:
 	TESTQ      R10, R10
-	JZ         gdone1108
+	JZ         gdone1260
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -19259,14 +22231,14 @@ gtail1107:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1108:
+gdone1260:
 	VZEROUPPER
 	RET
 
-nody1105:
-gloop1109:
+nody1257:
+gloop1261:
 	CMPQ    R10, $0x00000008
-	JB      gtail1110
+	JB      gtail1262
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -19305,11 +22277,11 @@ gloop1109:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop1109
+	JMP     gloop1261
 
-gtail1110:
+gtail1262:
 	TESTQ      R10, R10
-	JZ         gdone1111
+	JZ         gdone1263
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -19345,7 +22317,7 @@ gtail1110:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone1111:
+gdone1263:
 	VZEROUPPER
 	RET
 
@@ -19364,9 +22336,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop1112:
+gloop1264:
 	CMPQ         R8, $0x00000008
-	JB           gtail1113
+	JB           gtail1265
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -19530,11 +22502,11 @@ gloop1112:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop1112
+	JMP          gloop1264
 
-gtail1113:
+gtail1265:
 	TESTQ        R8, R8
-	JZ           gdone1114
+	JZ           gdone1266
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -19696,7 +22668,7 @@ gtail1113:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone1114:
+gdone1266:
 	VZEROUPPER
 	RET
 
@@ -19717,11 +22689,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody1115
+	JZ      nody1267
 
-gloop1116:
+gloop1268:
 	CMPQ    R9, $0x00000008
-	JB      gtail1117
+	JB      gtail1269
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -19767,11 +22739,11 @@ gloop1116:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop1116
+	JMP     gloop1268
 
-gtail1117:
+gtail1269:
 	TESTQ      R9, R9
-	JZ         gdone1118
+	JZ         gdone1270
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -19814,14 +22786,14 @@ gtail1117:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1118:
+gdone1270:
 	VZEROUPPER
 	RET
 
-nody1115:
-gloop1119:
+nody1267:
+gloop1271:
 	CMPQ    R9, $0x00000008
-	JB      gtail1120
+	JB      gtail1272
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -19864,11 +22836,11 @@ gloop1119:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop1119
+	JMP     gloop1271
 
-gtail1120:
+gtail1272:
 	TESTQ      R9, R9
-	JZ         gdone1121
+	JZ         gdone1273
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -19909,7 +22881,7 @@ gtail1120:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone1121:
+gdone1273:
 	VZEROUPPER
 	RET
 
@@ -19924,11 +22896,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody1122
+	JZ      nody1274
 
-gloop1123:
+gloop1275:
 	CMPQ    SI, $0x00000008
-	JB      gtail1124
+	JB      gtail1276
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -19942,11 +22914,11 @@ gloop1123:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1123
+	JMP     gloop1275
 
-gtail1124:
+gtail1276:
 	TESTQ      SI, SI
-	JZ         gdone1125
+	JZ         gdone1277
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -19960,14 +22932,14 @@ gtail1124:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1125:
+gdone1277:
 	VZEROUPPER
 	RET
 
-nody1122:
-gloop1126:
+nody1274:
+gloop1278:
 	CMPQ    SI, $0x00000008
-	JB      gtail1127
+	JB      gtail1279
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -19978,11 +22950,11 @@ gloop1126:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop1126
+	JMP     gloop1278
 
-gtail1127:
+gtail1279:
 	TESTQ      SI, SI
-	JZ         gdone1128
+	JZ         gdone1280
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -19994,7 +22966,7 @@ gtail1127:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone1128:
+gdone1280:
 	VZEROUPPER
 	RET
 
@@ -20021,16 +22993,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1129:
+rows1281:
 	TESTQ        SI, SI
-	JZ           end1130
+	JZ           end1282
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU1131:
+loopU1283:
 	CMPQ    R10, R8
-	JAE     loop11132
+	JAE     loop11284
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -20044,34 +23016,34 @@ loopU1131:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU1131
+	JMP     loopU1283
 
-loop11132:
+loop11284:
 	CMPQ    R10, R9
-	JAE     tail1134
+	JAE     tail1286
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop11132
+	JMP     loop11284
 
-tail1134:
+tail1286:
 	CMPQ       R10, DI
-	JAE        done1133
+	JAE        done1285
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done1133:
+done1285:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows1129
+	JMP  rows1281
 
-end1130:
+end1282:
 	VZEROUPPER
 	RET
 
@@ -20098,9 +23070,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1135:
+loopU1287:
 	CMPQ    BX, SI
-	JAE     loop11136
+	JAE     loop11288
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -20114,26 +23086,26 @@ loopU1135:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1135
+	JMP     loopU1287
 
-loop11136:
+loop11288:
 	CMPQ    BX, DI
-	JAE     tail1138
+	JAE     tail1290
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11136
+	JMP     loop11288
 
-tail1138:
+tail1290:
 	CMPQ       BX, R8
-	JAE        done1137
+	JAE        done1289
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1137:
+done1289:
 	VZEROUPPER
 	RET
 
@@ -20160,9 +23132,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU1139:
+loopU1291:
 	CMPQ    BX, SI
-	JAE     loop11140
+	JAE     loop11292
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -20176,26 +23148,26 @@ loopU1139:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU1139
+	JMP     loopU1291
 
-loop11140:
+loop11292:
 	CMPQ    BX, DI
-	JAE     tail1142
+	JAE     tail1294
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop11140
+	JMP     loop11292
 
-tail1142:
+tail1294:
 	CMPQ       BX, R8
-	JAE        done1141
+	JAE        done1293
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done1141:
+done1293:
 	VZEROUPPER
 	RET
 
@@ -20225,9 +23197,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1143:
+loopU1295:
 	CMPQ    DX, BX
-	JAE     loop11144
+	JAE     loop11296
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -20239,29 +23211,29 @@ loopU1143:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1143
+	JMP     loopU1295
 
-loop11144:
+loop11296:
 	CMPQ    DX, SI
-	JAE     tail1146
+	JAE     tail1298
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11144
+	JMP     loop11296
 
-tail1146:
+tail1298:
 	CMPQ       DX, DI
-	JAE        done1145
+	JAE        done1297
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done1145:
+done1297:
 	VZEROUPPER
 	RET
 
@@ -20291,9 +23263,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU1147:
+loopU1299:
 	CMPQ    DX, BX
-	JAE     loop11148
+	JAE     loop11300
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -20309,11 +23281,11 @@ loopU1147:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU1147
+	JMP     loopU1299
 
-loop11148:
+loop11300:
 	CMPQ    DX, SI
-	JAE     tail1150
+	JAE     tail1302
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -20322,11 +23294,11 @@ loop11148:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop11148
+	JMP     loop11300
 
-tail1150:
+tail1302:
 	CMPQ       DX, DI
-	JAE        done1149
+	JAE        done1301
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -20335,7 +23307,7 @@ tail1150:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done1149:
+done1301:
 	VZEROUPPER
 	RET
 
@@ -20355,9 +23327,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU1151:
+loopU1303:
 	CMPQ      BX, DX
-	JAE       loop11152
+	JAE       loop11304
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -20367,17 +23339,17 @@ loopU1151:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU1151
+	JMP       loopU1303
 
-loop11152:
+loop11304:
 	CMPQ      BX, CX
-	JAE       done1153
+	JAE       done1305
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop11152
+	JMP       loop11304
 
-done1153:
+done1305:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20405,9 +23377,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU1154:
+loopU1306:
 	CMPQ        BX, DX
-	JAE         loop11155
+	JAE         loop11307
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -20421,18 +23393,18 @@ loopU1154:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU1154
+	JMP         loopU1306
 
-loop11155:
+loop11307:
 	CMPQ        BX, CX
-	JAE         done1156
+	JAE         done1308
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop11155
+	JMP         loop11307
 
-done1156:
+done1308:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20464,9 +23436,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU1157:
+loopU1309:
 	CMPQ        SI, BX
-	JAE         loop11158
+	JAE         loop11310
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -20484,19 +23456,19 @@ loopU1157:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU1157
+	JMP         loopU1309
 
-loop11158:
+loop11310:
 	CMPQ        SI, DX
-	JAE         done1159
+	JAE         done1311
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop11158
+	JMP         loop11310
 
-done1159:
+done1311:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -20531,7 +23503,7 @@ TEXT ·bnAffine256(SB), NOSPLIT, $0-80
 	VMOVQ        R11, X13
 	VBROADCASTSD X13, Y13
 	TESTQ        DX, DX
-	JZ           noStats1160
+	JZ           noStats1312
 	MOVQ         R10, R11
 	ANDQ         $-16, R11
 	SHLQ         $0x02, R11
@@ -20539,9 +23511,9 @@ TEXT ·bnAffine256(SB), NOSPLIT, $0-80
 	SHLQ         $0x02, R10
 	XORQ         R12, R12
 
-loopU1162:
+loopU1314:
 	CMPQ       R12, R11
-	JAE        loop11163
+	JAE        loop11315
 	VCVTPS2PD  (R9)(R12*1), Y0
 	VADDPD     Y12, Y0, Y0
 	VSQRTPD    Y0, Y0
@@ -20615,11 +23587,11 @@ loopU1162:
 	VCVTPD2PSY Y11, X11
 	VMOVUPS    X11, 48(CX)(R12*1)
 	ADDQ       $0x00000040, R12
-	JMP        loopU1162
+	JMP        loopU1314
 
-loop11163:
+loop11315:
 	CMPQ       R12, R10
-	JAE        done1164
+	JAE        done1316
 	VCVTPS2PD  (R9)(R12*1), Y0
 	VADDPD     Y12, Y0, Y0
 	VSQRTPD    Y0, Y0
@@ -20639,12 +23611,12 @@ loop11163:
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, (CX)(R12*1)
 	ADDQ       $0x00000010, R12
-	JMP        loop11163
+	JMP        loop11315
 
-done1164:
-	JMP end1161
+done1316:
+	JMP end1313
 
-noStats1160:
+noStats1312:
 	MOVQ R10, DX
 	ANDQ $-16, DX
 	SHLQ $0x02, DX
@@ -20653,9 +23625,9 @@ noStats1160:
 	SHLQ $0x02, BX
 	XORQ R10, R10
 
-loopU1165:
+loopU1317:
 	CMPQ       R10, DX
-	JAE        loop11166
+	JAE        loop11318
 	VCVTPS2PD  (R9)(R10*1), Y0
 	VADDPD     Y12, Y0, Y0
 	VSQRTPD    Y0, Y0
@@ -20713,11 +23685,11 @@ loopU1165:
 	VCVTPD2PSY Y11, X11
 	VMOVUPS    X11, 48(CX)(R10*1)
 	ADDQ       $0x00000040, R10
-	JMP        loopU1165
+	JMP        loopU1317
 
-loop11166:
+loop11318:
 	CMPQ       R10, BX
-	JAE        done1167
+	JAE        done1319
 	VCVTPS2PD  (R9)(R10*1), Y0
 	VADDPD     Y12, Y0, Y0
 	VSQRTPD    Y0, Y0
@@ -20733,10 +23705,10 @@ loop11166:
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, (CX)(R10*1)
 	ADDQ       $0x00000010, R10
-	JMP        loop11166
+	JMP        loop11318
 
-done1167:
-end1161:
+done1319:
+end1313:
 	VZEROUPPER
 	RET
 
@@ -20758,9 +23730,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows1168:
+rows1320:
 	TESTQ SI, SI
-	JZ    end1169
+	JZ    end1321
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -20771,9 +23743,9 @@ rows1168:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU1170:
+loopU1322:
 	CMPQ    R8, R9
-	JAE     loop11171
+	JAE     loop11323
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -20783,29 +23755,29 @@ loopU1170:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU1170
+	JMP     loopU1322
 
-loop11171:
+loop11323:
 	CMPQ    R8, R10
-	JAE     tail1173
+	JAE     tail1325
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11171
+	JMP     loop11323
 
-tail1173:
+tail1325:
 	CMPQ       R8, R11
-	JAE        done1172
+	JAE        done1324
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done1172:
+done1324:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1168
+	JMP  rows1320
 
-end1169:
+end1321:
 	VZEROUPPER
 	RET
 
@@ -20851,38 +23823,157 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows1174:
+rows1326:
 	TESTQ SI, SI
-	JZ    end1175
+	JZ    end1327
 	XORQ  R8, R8
 
-loop11176:
+loop11328:
 	CMPQ    R8, R9
-	JAE     tail1177
+	JAE     tail1329
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11176
+	JMP     loop11328
 
-tail1177:
+tail1329:
 	CMPQ       R8, DI
-	JAE        next1178
+	JAE        next1330
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next1178:
+next1330:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows1174
+	JMP  rows1326
 
-end1175:
+end1327:
+	VZEROUPPER
+	RET
+
+// func phaseSplit256(dst *float32, q int, src *float32, pairs int, w int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·phaseSplit256(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    q+8(FP), DX
+	MOVQ    pairs+24(FP), BX
+	MOVQ    w+32(FP), SI
+	SHLQ    $0x02, DX
+	MOVQ    SI, DI
+	SHRQ    $0x01, DI
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	XORQ    R11, R11
+	LEAQ    (R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000008, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVQ    $0x00000008, R11
+	SUBQ    R9, R11
+	LEAQ    maskTable<>+0(SB), R9
+	VMOVUPS (R9)(R11*4), Y15
+	VMOVUPS Y15, Y11
+	MOVQ    $0x00000008, R9
+	SUBQ    R10, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	VMOVUPS Y15, Y12
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, SI
+
+pairs1331:
+	TESTQ BX, BX
+	JZ    end1332
+	MOVQ  CX, R8
+	MOVQ  AX, R10
+	LEAQ  (R10)(DX*1), R11
+	XORQ  CX, CX
+
+loop11333:
+	CMPQ    CX, R9
+	JAE     tail1334
+	VMOVUPS (R8)(CX*2), Y0
+	VMOVUPS 32(R8)(CX*2), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (R10)(CX*1)
+	VMOVUPS Y0, (R11)(CX*1)
+	ADDQ    $0x00000020, CX
+	JMP     loop11333
+
+tail1334:
+	CMPQ       CX, DI
+	JAE        next1335
+	VMASKMOVPS (R8)(CX*2), Y11, Y0
+	VMASKMOVPS 32(R8)(CX*2), Y12, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VPERMPD    $0xd8, Y2, Y2
+	VPERMPD    $0xd8, Y0, Y0
+	VMASKMOVPS Y2, Y13, (R10)(CX*1)
+	VMASKMOVPS Y0, Y13, (R11)(CX*1)
+
+next1335:
+	ADDQ SI, R8
+	LEAQ (AX)(DX*2), R10
+	LEAQ (R10)(DX*1), R11
+	XORQ CX, CX
+
+loop11336:
+	CMPQ    CX, R9
+	JAE     tail1337
+	VMOVUPS (R8)(CX*2), Y0
+	VMOVUPS 32(R8)(CX*2), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (R10)(CX*1)
+	VMOVUPS Y0, (R11)(CX*1)
+	ADDQ    $0x00000020, CX
+	JMP     loop11336
+
+tail1337:
+	CMPQ       CX, DI
+	JAE        next1338
+	VMASKMOVPS (R8)(CX*2), Y11, Y0
+	VMASKMOVPS 32(R8)(CX*2), Y12, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VPERMPD    $0xd8, Y2, Y2
+	VPERMPD    $0xd8, Y0, Y0
+	VMASKMOVPS Y2, Y13, (R10)(CX*1)
+	VMASKMOVPS Y0, Y13, (R11)(CX*1)
+
+next1338:
+	ADDQ SI, R8
+	MOVQ R8, CX
+	ADDQ DI, AX
+	DECQ BX
+	JMP  pairs1331
+
+end1332:
 	VZEROUPPER
 	RET
 
@@ -20932,14 +24023,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows1179:
+rows1339:
 	TESTQ DI, DI
-	JZ    end1180
+	JZ    end1340
 	XORQ  R8, R8
 
-loop11181:
+loop11341:
 	CMPQ    R8, R10
-	JAE     tail1182
+	JAE     tail1342
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -20952,11 +24043,11 @@ loop11181:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop11181
+	JMP     loop11341
 
-tail1182:
+tail1342:
 	CMPQ       R8, R9
-	JAE        next1183
+	JAE        next1343
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -20969,14 +24060,14 @@ tail1182:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next1183:
+next1343:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows1179
+	JMP  rows1339
 
-end1180:
+end1340:
 	VZEROUPPER
 	RET
 
@@ -21025,20 +24116,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned1184
+	JZ      oned1344
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows1185:
+rows1345:
 	TESTQ R9, R9
-	JZ    end1186
+	JZ    end1346
 	XORQ  R10, R10
 
-loop11187:
+loop11347:
 	CMPQ      R10, R12
-	JAE       tail1188
+	JAE       tail1348
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -21070,11 +24161,11 @@ loop11187:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11187
+	JMP       loop11347
 
-tail1188:
+tail1348:
 	CMPQ       R10, R13
-	JAE        next1189
+	JAE        next1349
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -21106,7 +24197,7 @@ tail1188:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next1189:
+next1349:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -21114,24 +24205,24 @@ next1189:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1185
+	JMP  rows1345
 
-end1186:
+end1346:
 	VZEROUPPER
 	RET
 
-oned1184:
+oned1344:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows1190:
+rows1350:
 	TESTQ R9, R9
-	JZ    end1191
+	JZ    end1351
 	XORQ  R10, R10
 
-loop11192:
+loop11352:
 	CMPQ      R10, R12
-	JAE       tail1193
+	JAE       tail1353
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -21147,11 +24238,11 @@ loop11192:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop11192
+	JMP       loop11352
 
-tail1193:
+tail1353:
 	CMPQ       R10, DI
-	JAE        next1194
+	JAE        next1354
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -21167,15 +24258,15 @@ tail1193:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next1194:
+next1354:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows1190
+	JMP  rows1350
 
-end1191:
+end1351:
 	VZEROUPPER
 	RET
 
@@ -21193,40 +24284,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1195:
+rowblock1355:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1196:
-	TESTQ  DI, DI
-	JZ     end1197
+tile1356:
+	TESTQ  SI, SI
+	JZ     end1357
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1198:
+k1358:
 	TESTQ       R10, R10
-	JZ          ktail1199
+	JZ          ktail1359
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1198
+	JMP         k1358
 
-ktail1199:
+ktail1359:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1200
+	JZ          kdone1360
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone1200:
+kdone1360:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -21238,14 +24329,14 @@ kdone1200:
 	VADDPS       Y2, Y1, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
-	TESTQ        SI, SI
-	JZ           nobias1201
+	TESTQ        DI, DI
+	JZ           nobias1361
 	VMOVUPS      maskTable<>+28(SB), X14
-	VMASKMOVPS   (SI), X14, X3
+	VMASKMOVPS   (DI), X14, X3
 	VADDPS       X3, X0, X0
-	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
 
-nobias1201:
+nobias1361:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -21254,10 +24345,10 @@ nobias1201:
 	ADDQ       $0x00000004, DX
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
-	DECQ       DI
-	JMP        tile1196
+	DECQ       SI
+	JMP        tile1356
 
-end1197:
+end1357:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -21265,7 +24356,123 @@ end1197:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1195
+	JNZ    rowblock1355
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR1x1_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1362:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1363:
+	TESTQ  SI, SI
+	JZ     end1364
+	VXORPS Y0, Y0, Y0
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1365:
+	TESTQ       R9, R9
+	JZ          ktail1366
+	VMOVUPS     (R8), Y1
+	VMOVUPS     (DI), Y2
+	VFMADD231PS Y1, Y2, Y0
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1365
+
+ktail1366:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1367
+	VMASKMOVPS  (R8), Y15, Y1
+	VMASKMOVPS  (DI), Y15, Y2
+	VFMADD231PS Y1, Y2, Y0
+
+kdone1367:
+	VUNPCKLPS    Y0, Y0, Y1
+	VUNPCKHPS    Y0, Y0, Y2
+	VUNPCKLPS    Y0, Y0, Y3
+	VUNPCKHPS    Y0, Y0, Y4
+	VADDPS       Y2, Y1, Y0
+	VADDPS       Y4, Y3, Y3
+	VUNPCKLPD    Y3, Y0, Y1
+	VUNPCKHPD    Y3, Y0, Y2
+	VADDPS       Y2, Y1, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	MOVQ         ldc+8(FP), DI
+	SHLQ         $0x02, DI
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1368
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X1
+	VADDPS       X1, X0, X0
+
+nobias1368:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1369
+	MOVQ         DX, R9
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X0, X14, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+
+nobn1369:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1370
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+
+norelu1370:
+	MOVQ       DI, R9
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       $0x00000004, DX
+	IMUL3Q     $0x00000001, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1363
+
+end1364:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1362
 	VZEROUPPER
 	RET
 
@@ -21283,15 +24490,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1202:
+rowblock1371:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1203:
-	TESTQ  DI, DI
-	JZ     end1204
+tile1372:
+	TESTQ  SI, SI
+	JZ     end1373
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -21299,9 +24506,9 @@ tile1203:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1205:
+k1374:
 	TESTQ       R10, R10
-	JZ          ktail1206
+	JZ          ktail1375
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -21310,18 +24517,18 @@ k1205:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1205
+	JMP         k1374
 
-ktail1206:
+ktail1375:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1207
+	JZ          kdone1376
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone1207:
+kdone1376:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -21333,14 +24540,14 @@ kdone1207:
 	VADDPS       Y3, Y2, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
-	TESTQ        SI, SI
-	JZ           nobias1208
+	TESTQ        DI, DI
+	JZ           nobias1377
 	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (SI), X14, X5
+	VMASKMOVPS   (DI), X14, X5
 	VADDPS       X5, X0, X0
-	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000008, DI
 
-nobias1208:
+nobias1377:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -21349,10 +24556,10 @@ nobias1208:
 	ADDQ       $0x00000008, DX
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
-	DECQ       DI
-	JMP        tile1203
+	DECQ       SI
+	JMP        tile1372
 
-end1204:
+end1373:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -21360,7 +24567,128 @@ end1204:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1202
+	JNZ    rowblock1371
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR1x2_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1378:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1379:
+	TESTQ  SI, SI
+	JZ     end1380
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1381:
+	TESTQ       R9, R9
+	JZ          ktail1382
+	VMOVUPS     (R8), Y2
+	VMOVUPS     (R8)(CX*1), Y3
+	VMOVUPS     (DI), Y4
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1381
+
+ktail1382:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1383
+	VMASKMOVPS  (R8), Y15, Y2
+	VMASKMOVPS  (R8)(CX*1), Y15, Y3
+	VMASKMOVPS  (DI), Y15, Y4
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+
+kdone1383:
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y3
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VADDPS       Y3, Y2, Y0
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y0, Y2
+	VUNPCKHPD    Y4, Y0, Y3
+	VADDPS       Y3, Y2, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	MOVQ         ldc+8(FP), DI
+	SHLQ         $0x02, DI
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1384
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X2
+	VADDPS       X2, X0, X0
+
+nobias1384:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1385
+	MOVQ         DX, R9
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X0, X14, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X2
+	VBROADCASTSS (R8), X3
+	VMULPS       X2, X0, X0
+	VADDPS       X3, X0, X0
+
+nobn1385:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1386
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X0, X3
+	VANDPS X3, X0, X0
+
+norelu1386:
+	MOVQ       DI, R9
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       $0x00000008, DX
+	IMUL3Q     $0x00000002, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1379
+
+end1380:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1378
 	VZEROUPPER
 	RET
 
@@ -21378,15 +24706,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1209:
+rowblock1387:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1210:
-	TESTQ  DI, DI
-	JZ     end1211
+tile1388:
+	TESTQ  SI, SI
+	JZ     end1389
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21395,9 +24723,9 @@ tile1210:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1212:
+k1390:
 	TESTQ       R10, R10
-	JZ          ktail1213
+	JZ          ktail1391
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -21408,11 +24736,11 @@ k1212:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1212
+	JMP         k1390
 
-ktail1213:
+ktail1391:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1214
+	JZ          kdone1392
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -21421,7 +24749,7 @@ ktail1213:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone1214:
+kdone1392:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -21433,14 +24761,14 @@ kdone1214:
 	VADDPS       Y4, Y3, Y0
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
-	TESTQ        SI, SI
-	JZ           nobias1215
+	TESTQ        DI, DI
+	JZ           nobias1393
 	VMOVUPS      maskTable<>+20(SB), X14
-	VMASKMOVPS   (SI), X14, X7
+	VMASKMOVPS   (DI), X14, X7
 	VADDPS       X7, X0, X0
-	ADDQ         $0x0000000c, SI
+	ADDQ         $0x0000000c, DI
 
-nobias1215:
+nobias1393:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -21449,10 +24777,10 @@ nobias1215:
 	ADDQ       $0x0000000c, DX
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
-	DECQ       DI
-	JMP        tile1210
+	DECQ       SI
+	JMP        tile1388
 
-end1211:
+end1389:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -21460,7 +24788,133 @@ end1211:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1209
+	JNZ    rowblock1387
+	VZEROUPPER
+	RET
+
+// func gemmNTR1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR1x3_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1394:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1395:
+	TESTQ  SI, SI
+	JZ     end1396
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1397:
+	TESTQ       R9, R9
+	JZ          ktail1398
+	VMOVUPS     (R8), Y3
+	VMOVUPS     (R8)(CX*1), Y4
+	VMOVUPS     (R8)(CX*2), Y5
+	VMOVUPS     (DI), Y6
+	VFMADD231PS Y3, Y6, Y0
+	VFMADD231PS Y4, Y6, Y1
+	VFMADD231PS Y5, Y6, Y2
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1397
+
+ktail1398:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1399
+	VMASKMOVPS  (R8), Y15, Y3
+	VMASKMOVPS  (R8)(CX*1), Y15, Y4
+	VMASKMOVPS  (R8)(CX*2), Y15, Y5
+	VMASKMOVPS  (DI), Y15, Y6
+	VFMADD231PS Y3, Y6, Y0
+	VFMADD231PS Y4, Y6, Y1
+	VFMADD231PS Y5, Y6, Y2
+
+kdone1399:
+	VUNPCKLPS    Y1, Y0, Y3
+	VUNPCKHPS    Y1, Y0, Y4
+	VUNPCKLPS    Y2, Y2, Y5
+	VUNPCKHPS    Y2, Y2, Y6
+	VADDPS       Y4, Y3, Y0
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y0, Y3
+	VUNPCKHPD    Y5, Y0, Y4
+	VADDPS       Y4, Y3, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	MOVQ         ldc+8(FP), DI
+	SHLQ         $0x02, DI
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1400
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X1
+	VADDPS       X1, X0, X0
+
+nobias1400:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1401
+	MOVQ         DX, R9
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X0, X14, (R9)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R9
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R9), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+
+nobn1401:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1402
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+
+norelu1402:
+	MOVQ       DI, R9
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       $0x0000000c, DX
+	IMUL3Q     $0x00000003, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1395
+
+end1396:
+	IMUL3Q $0x00000001, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000001, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x04, bias+48(FP)
+	ADDQ   $0x04, scale+96(FP)
+	ADDQ   $0x04, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1394
 	VZEROUPPER
 	RET
 
@@ -21478,15 +24932,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1216:
+rowblock1403:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1217:
-	TESTQ  DI, DI
-	JZ     end1218
+tile1404:
+	TESTQ  SI, SI
+	JZ     end1405
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -21494,9 +24948,9 @@ tile1217:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1219:
+k1406:
 	TESTQ       R10, R10
-	JZ          ktail1220
+	JZ          ktail1407
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -21505,18 +24959,18 @@ k1219:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1219
+	JMP         k1406
 
-ktail1220:
+ktail1407:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1221
+	JZ          kdone1408
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone1221:
+kdone1408:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -21539,15 +24993,15 @@ kdone1221:
 	VADDPS       Y3, Y2, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
-	TESTQ        SI, SI
-	JZ           nobias1222
+	TESTQ        DI, DI
+	JZ           nobias1409
 	VMOVUPS      maskTable<>+28(SB), X14
-	VMASKMOVPS   (SI), X14, X4
+	VMASKMOVPS   (DI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
-	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
 
-nobias1222:
+nobias1409:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21557,20 +25011,167 @@ nobias1222:
 	VMOVUPS    maskTable<>+28(SB), X14
 	VMASKMOVPS X1, X14, (R9)
 	ADDQ       $0x00000004, DX
-	IMUL3Q     $0x00000001, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1217
+	IMUL3Q     $0x00000001, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1404
 
-end1218:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end1405:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1216
+	JNZ    rowblock1403
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR2x1_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1410:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1411:
+	TESTQ  SI, SI
+	JZ     end1412
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1413:
+	TESTQ       R9, R9
+	JZ          ktail1414
+	VMOVUPS     (R8), Y2
+	VMOVUPS     (DI), Y3
+	VFMADD231PS Y2, Y3, Y0
+	VMOVUPS     (DI)(AX*1), Y3
+	VFMADD231PS Y2, Y3, Y1
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1413
+
+ktail1414:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1415
+	VMASKMOVPS  (R8), Y15, Y2
+	VMASKMOVPS  (DI), Y15, Y3
+	VFMADD231PS Y2, Y3, Y0
+	VMASKMOVPS  (DI)(AX*1), Y15, Y3
+	VFMADD231PS Y2, Y3, Y1
+
+kdone1415:
+	VUNPCKLPS    Y0, Y0, Y2
+	VUNPCKHPS    Y0, Y0, Y3
+	VUNPCKLPS    Y0, Y0, Y4
+	VUNPCKHPS    Y0, Y0, Y5
+	VADDPS       Y3, Y2, Y0
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y0, Y2
+	VUNPCKHPD    Y4, Y0, Y3
+	VADDPS       Y3, Y2, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VUNPCKLPS    Y1, Y1, Y2
+	VUNPCKHPS    Y1, Y1, Y3
+	VUNPCKLPS    Y1, Y1, Y4
+	VUNPCKHPS    Y1, Y1, Y5
+	VADDPS       Y3, Y2, Y1
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y1, Y2
+	VUNPCKHPD    Y4, Y1, Y3
+	VADDPS       Y3, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1416
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X2
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R8), X2
+	VADDPS       X2, X1, X1
+
+nobias1416:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1417
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X1, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X2
+	VBROADCASTSS (R8), X3
+	VMULPS       X2, X0, X0
+	VADDPS       X3, X0, X0
+	VBROADCASTSS 4(R10), X2
+	VBROADCASTSS 4(R8), X3
+	VMULPS       X2, X1, X1
+	VADDPS       X3, X1, X1
+
+nobn1417:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1418
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X0, X3
+	VANDPS X3, X0, X0
+	VXORPS X2, X2, X2
+	VCMPPS $0x06, X2, X1, X3
+	VANDPS X3, X1, X1
+
+norelu1418:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X1, X14, (R10)
+	ADDQ       $0x00000004, DX
+	IMUL3Q     $0x00000001, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1411
+
+end1412:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1410
 	VZEROUPPER
 	RET
 
@@ -21588,15 +25189,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1223:
+rowblock1419:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1224:
-	TESTQ  DI, DI
-	JZ     end1225
+tile1420:
+	TESTQ  SI, SI
+	JZ     end1421
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21606,9 +25207,9 @@ tile1224:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1226:
+k1422:
 	TESTQ       R10, R10
-	JZ          ktail1227
+	JZ          ktail1423
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -21620,11 +25221,11 @@ k1226:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1226
+	JMP         k1422
 
-ktail1227:
+ktail1423:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1228
+	JZ          kdone1424
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -21634,7 +25235,7 @@ ktail1227:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone1228:
+kdone1424:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -21657,15 +25258,15 @@ kdone1228:
 	VADDPS       Y5, Y4, Y2
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
-	TESTQ        SI, SI
-	JZ           nobias1229
+	TESTQ        DI, DI
+	JZ           nobias1425
 	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (SI), X14, X7
+	VMASKMOVPS   (DI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
-	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000008, DI
 
-nobias1229:
+nobias1425:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21675,20 +25276,175 @@ nobias1229:
 	VMOVUPS    maskTable<>+24(SB), X14
 	VMASKMOVPS X2, X14, (R9)
 	ADDQ       $0x00000008, DX
-	IMUL3Q     $0x00000002, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1224
+	IMUL3Q     $0x00000002, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1420
 
-end1225:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end1421:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1223
+	JNZ    rowblock1419
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR2x2_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1426:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1427:
+	TESTQ  SI, SI
+	JZ     end1428
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1429:
+	TESTQ       R9, R9
+	JZ          ktail1430
+	VMOVUPS     (R8), Y4
+	VMOVUPS     (R8)(CX*1), Y5
+	VMOVUPS     (DI), Y6
+	VFMADD231PS Y4, Y6, Y0
+	VFMADD231PS Y5, Y6, Y1
+	VMOVUPS     (DI)(AX*1), Y6
+	VFMADD231PS Y4, Y6, Y2
+	VFMADD231PS Y5, Y6, Y3
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1429
+
+ktail1430:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1431
+	VMASKMOVPS  (R8), Y15, Y4
+	VMASKMOVPS  (R8)(CX*1), Y15, Y5
+	VMASKMOVPS  (DI), Y15, Y6
+	VFMADD231PS Y4, Y6, Y0
+	VFMADD231PS Y5, Y6, Y1
+	VMASKMOVPS  (DI)(AX*1), Y15, Y6
+	VFMADD231PS Y4, Y6, Y2
+	VFMADD231PS Y5, Y6, Y3
+
+kdone1431:
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VADDPS       Y5, Y4, Y0
+	VADDPS       Y7, Y6, Y6
+	VUNPCKLPD    Y6, Y0, Y4
+	VUNPCKHPD    Y6, Y0, Y5
+	VADDPS       Y5, Y4, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VUNPCKLPS    Y3, Y2, Y4
+	VUNPCKHPS    Y3, Y2, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VADDPS       Y5, Y4, Y2
+	VADDPS       Y7, Y6, Y6
+	VUNPCKLPD    Y6, Y2, Y4
+	VUNPCKHPD    Y6, Y2, Y5
+	VADDPS       Y5, Y4, Y2
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1432
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X4
+	VADDPS       X4, X0, X0
+	VBROADCASTSS 4(R8), X4
+	VADDPS       X4, X2, X2
+
+nobias1432:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1433
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X2, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X4
+	VBROADCASTSS (R8), X5
+	VMULPS       X4, X0, X0
+	VADDPS       X5, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X2, X2
+	VADDPS       X5, X2, X2
+
+nobn1433:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1434
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X0, X5
+	VANDPS X5, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X2, X5
+	VANDPS X5, X2, X2
+
+norelu1434:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X2, X14, (R10)
+	ADDQ       $0x00000008, DX
+	IMUL3Q     $0x00000002, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1427
+
+end1428:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1426
 	VZEROUPPER
 	RET
 
@@ -21706,15 +25462,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1230:
+rowblock1435:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1231:
-	TESTQ  DI, DI
-	JZ     end1232
+tile1436:
+	TESTQ  SI, SI
+	JZ     end1437
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21726,9 +25482,9 @@ tile1231:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1233:
+k1438:
 	TESTQ       R10, R10
-	JZ          ktail1234
+	JZ          ktail1439
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -21743,11 +25499,11 @@ k1233:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1233
+	JMP         k1438
 
-ktail1234:
+ktail1439:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1235
+	JZ          kdone1440
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -21760,7 +25516,7 @@ ktail1234:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone1235:
+kdone1440:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -21783,15 +25539,15 @@ kdone1235:
 	VADDPS       Y7, Y6, Y3
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
-	TESTQ        SI, SI
-	JZ           nobias1236
+	TESTQ        DI, DI
+	JZ           nobias1441
 	VMOVUPS      maskTable<>+20(SB), X14
-	VMASKMOVPS   (SI), X14, X10
+	VMASKMOVPS   (DI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
-	ADDQ         $0x0000000c, SI
+	ADDQ         $0x0000000c, DI
 
-nobias1236:
+nobias1441:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21801,20 +25557,183 @@ nobias1236:
 	VMOVUPS    maskTable<>+20(SB), X14
 	VMASKMOVPS X3, X14, (R9)
 	ADDQ       $0x0000000c, DX
-	IMUL3Q     $0x00000003, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1231
+	IMUL3Q     $0x00000003, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1436
 
-end1232:
-	IMUL3Q $0x00000002, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000002, R9, R9
-	ADDQ   R9, c+0(FP)
+end1437:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000002, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1230
+	JNZ    rowblock1435
+	VZEROUPPER
+	RET
+
+// func gemmNTR2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR2x3_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1442:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1443:
+	TESTQ  SI, SI
+	JZ     end1444
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1445:
+	TESTQ       R9, R9
+	JZ          ktail1446
+	VMOVUPS     (R8), Y6
+	VMOVUPS     (R8)(CX*1), Y7
+	VMOVUPS     (R8)(CX*2), Y8
+	VMOVUPS     (DI), Y9
+	VFMADD231PS Y6, Y9, Y0
+	VFMADD231PS Y7, Y9, Y1
+	VFMADD231PS Y8, Y9, Y2
+	VMOVUPS     (DI)(AX*1), Y9
+	VFMADD231PS Y6, Y9, Y3
+	VFMADD231PS Y7, Y9, Y4
+	VFMADD231PS Y8, Y9, Y5
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1445
+
+ktail1446:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1447
+	VMASKMOVPS  (R8), Y15, Y6
+	VMASKMOVPS  (R8)(CX*1), Y15, Y7
+	VMASKMOVPS  (R8)(CX*2), Y15, Y8
+	VMASKMOVPS  (DI), Y15, Y9
+	VFMADD231PS Y6, Y9, Y0
+	VFMADD231PS Y7, Y9, Y1
+	VFMADD231PS Y8, Y9, Y2
+	VMASKMOVPS  (DI)(AX*1), Y15, Y9
+	VFMADD231PS Y6, Y9, Y3
+	VFMADD231PS Y7, Y9, Y4
+	VFMADD231PS Y8, Y9, Y5
+
+kdone1447:
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y2, Y2, Y8
+	VUNPCKHPS    Y2, Y2, Y9
+	VADDPS       Y7, Y6, Y0
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y0, Y6
+	VUNPCKHPD    Y8, Y0, Y7
+	VADDPS       Y7, Y6, Y0
+	VEXTRACTF128 $0x01, Y0, X6
+	VADDPS       X6, X0, X0
+	VUNPCKLPS    Y4, Y3, Y6
+	VUNPCKHPS    Y4, Y3, Y7
+	VUNPCKLPS    Y5, Y5, Y8
+	VUNPCKHPS    Y5, Y5, Y9
+	VADDPS       Y7, Y6, Y3
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y3, Y6
+	VUNPCKHPD    Y8, Y3, Y7
+	VADDPS       Y7, Y6, Y3
+	VEXTRACTF128 $0x01, Y3, X6
+	VADDPS       X6, X3, X3
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1448
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X1
+	VADDPS       X1, X0, X0
+	VBROADCASTSS 4(R8), X4
+	VADDPS       X4, X3, X3
+
+nobias1448:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1449
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X3, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+
+nobn1449:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1450
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+
+norelu1450:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X3, X14, (R10)
+	ADDQ       $0x0000000c, DX
+	IMUL3Q     $0x00000003, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1443
+
+end1444:
+	IMUL3Q $0x00000002, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000002, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x08, bias+48(FP)
+	ADDQ   $0x08, scale+96(FP)
+	ADDQ   $0x08, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1442
 	VZEROUPPER
 	RET
 
@@ -21832,15 +25751,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1237:
+rowblock1451:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1238:
-	TESTQ  DI, DI
-	JZ     end1239
+tile1452:
+	TESTQ  SI, SI
+	JZ     end1453
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21849,9 +25768,9 @@ tile1238:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1240:
+k1454:
 	TESTQ       R10, R10
-	JZ          ktail1241
+	JZ          ktail1455
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -21862,11 +25781,11 @@ k1240:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1240
+	JMP         k1454
 
-ktail1241:
+ktail1455:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1242
+	JZ          kdone1456
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -21875,7 +25794,7 @@ ktail1241:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone1242:
+kdone1456:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -21909,16 +25828,16 @@ kdone1242:
 	VADDPS       Y4, Y3, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
-	TESTQ        SI, SI
-	JZ           nobias1243
+	TESTQ        DI, DI
+	JZ           nobias1457
 	VMOVUPS      maskTable<>+28(SB), X14
-	VMASKMOVPS   (SI), X14, X5
+	VMASKMOVPS   (DI), X14, X5
 	VADDPS       X5, X0, X0
 	VADDPS       X5, X1, X1
 	VADDPS       X5, X2, X2
-	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
 
-nobias1243:
+nobias1457:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -21931,20 +25850,198 @@ nobias1243:
 	VMOVUPS    maskTable<>+28(SB), X14
 	VMASKMOVPS X2, X14, (R9)
 	ADDQ       $0x00000004, DX
-	IMUL3Q     $0x00000001, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1238
+	IMUL3Q     $0x00000001, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1452
 
-end1239:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end1453:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1237
+	JNZ    rowblock1451
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR3x1_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1458:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1459:
+	TESTQ  SI, SI
+	JZ     end1460
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1461:
+	TESTQ       R9, R9
+	JZ          ktail1462
+	VMOVUPS     (R8), Y3
+	VMOVUPS     (DI), Y4
+	VFMADD231PS Y3, Y4, Y0
+	VMOVUPS     (DI)(AX*1), Y4
+	VFMADD231PS Y3, Y4, Y1
+	VMOVUPS     (DI)(AX*2), Y4
+	VFMADD231PS Y3, Y4, Y2
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1461
+
+ktail1462:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1463
+	VMASKMOVPS  (R8), Y15, Y3
+	VMASKMOVPS  (DI), Y15, Y4
+	VFMADD231PS Y3, Y4, Y0
+	VMASKMOVPS  (DI)(AX*1), Y15, Y4
+	VFMADD231PS Y3, Y4, Y1
+	VMASKMOVPS  (DI)(AX*2), Y15, Y4
+	VFMADD231PS Y3, Y4, Y2
+
+kdone1463:
+	VUNPCKLPS    Y0, Y0, Y3
+	VUNPCKHPS    Y0, Y0, Y4
+	VUNPCKLPS    Y0, Y0, Y5
+	VUNPCKHPS    Y0, Y0, Y6
+	VADDPS       Y4, Y3, Y0
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y0, Y3
+	VUNPCKHPD    Y5, Y0, Y4
+	VADDPS       Y4, Y3, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	VUNPCKLPS    Y1, Y1, Y3
+	VUNPCKHPS    Y1, Y1, Y4
+	VUNPCKLPS    Y1, Y1, Y5
+	VUNPCKHPS    Y1, Y1, Y6
+	VADDPS       Y4, Y3, Y1
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y1, Y3
+	VUNPCKHPD    Y5, Y1, Y4
+	VADDPS       Y4, Y3, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPS       X3, X1, X1
+	VUNPCKLPS    Y2, Y2, Y3
+	VUNPCKHPS    Y2, Y2, Y4
+	VUNPCKLPS    Y2, Y2, Y5
+	VUNPCKHPS    Y2, Y2, Y6
+	VADDPS       Y4, Y3, Y2
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y2, Y3
+	VUNPCKHPD    Y5, Y2, Y4
+	VADDPS       Y4, Y3, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X3, X2, X2
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1464
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X3
+	VADDPS       X3, X0, X0
+	VBROADCASTSS 4(R8), X3
+	VADDPS       X3, X1, X1
+	VBROADCASTSS 8(R8), X3
+	VADDPS       X3, X2, X2
+
+nobias1464:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1465
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X1, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   X2, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X3
+	VBROADCASTSS (R8), X4
+	VMULPS       X3, X0, X0
+	VADDPS       X4, X0, X0
+	VBROADCASTSS 4(R10), X3
+	VBROADCASTSS 4(R8), X4
+	VMULPS       X3, X1, X1
+	VADDPS       X4, X1, X1
+	VBROADCASTSS 8(R10), X3
+	VBROADCASTSS 8(R8), X4
+	VMULPS       X3, X2, X2
+	VADDPS       X4, X2, X2
+
+nobn1465:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1466
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X0, X4
+	VANDPS X4, X0, X0
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X1, X4
+	VANDPS X4, X1, X1
+	VXORPS X3, X3, X3
+	VCMPPS $0x06, X3, X2, X4
+	VANDPS X4, X2, X2
+
+norelu1466:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X1, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X2, X14, (R10)
+	ADDQ       $0x00000004, DX
+	IMUL3Q     $0x00000001, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1459
+
+end1460:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1458
 	VZEROUPPER
 	RET
 
@@ -21962,15 +26059,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1244:
+rowblock1467:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1245:
-	TESTQ  DI, DI
-	JZ     end1246
+tile1468:
+	TESTQ  SI, SI
+	JZ     end1469
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21982,9 +26079,9 @@ tile1245:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1247:
+k1470:
 	TESTQ       R10, R10
-	JZ          ktail1248
+	JZ          ktail1471
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -21999,11 +26096,11 @@ k1247:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1247
+	JMP         k1470
 
-ktail1248:
+ktail1471:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1249
+	JZ          kdone1472
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -22016,7 +26113,7 @@ ktail1248:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone1249:
+kdone1472:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -22050,16 +26147,16 @@ kdone1249:
 	VADDPS       Y7, Y6, Y4
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
-	TESTQ        SI, SI
-	JZ           nobias1250
+	TESTQ        DI, DI
+	JZ           nobias1473
 	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (SI), X14, X9
+	VMASKMOVPS   (DI), X14, X9
 	VADDPS       X9, X0, X0
 	VADDPS       X9, X2, X2
 	VADDPS       X9, X4, X4
-	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000008, DI
 
-nobias1250:
+nobias1473:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -22072,20 +26169,209 @@ nobias1250:
 	VMOVUPS    maskTable<>+24(SB), X14
 	VMASKMOVPS X4, X14, (R9)
 	ADDQ       $0x00000008, DX
-	IMUL3Q     $0x00000002, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1245
+	IMUL3Q     $0x00000002, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1468
 
-end1246:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end1469:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1244
+	JNZ    rowblock1467
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR3x2_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1474:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1475:
+	TESTQ  SI, SI
+	JZ     end1476
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1477:
+	TESTQ       R9, R9
+	JZ          ktail1478
+	VMOVUPS     (R8), Y6
+	VMOVUPS     (R8)(CX*1), Y7
+	VMOVUPS     (DI), Y8
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y1
+	VMOVUPS     (DI)(AX*1), Y8
+	VFMADD231PS Y6, Y8, Y2
+	VFMADD231PS Y7, Y8, Y3
+	VMOVUPS     (DI)(AX*2), Y8
+	VFMADD231PS Y6, Y8, Y4
+	VFMADD231PS Y7, Y8, Y5
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1477
+
+ktail1478:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1479
+	VMASKMOVPS  (R8), Y15, Y6
+	VMASKMOVPS  (R8)(CX*1), Y15, Y7
+	VMASKMOVPS  (DI), Y15, Y8
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y1
+	VMASKMOVPS  (DI)(AX*1), Y15, Y8
+	VFMADD231PS Y6, Y8, Y2
+	VFMADD231PS Y7, Y8, Y3
+	VMASKMOVPS  (DI)(AX*2), Y15, Y8
+	VFMADD231PS Y6, Y8, Y4
+	VFMADD231PS Y7, Y8, Y5
+
+kdone1479:
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VADDPS       Y7, Y6, Y0
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y0, Y6
+	VUNPCKHPD    Y8, Y0, Y7
+	VADDPS       Y7, Y6, Y0
+	VEXTRACTF128 $0x01, Y0, X6
+	VADDPS       X6, X0, X0
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VUNPCKLPS    Y3, Y2, Y8
+	VUNPCKHPS    Y3, Y2, Y9
+	VADDPS       Y7, Y6, Y2
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y2, Y6
+	VUNPCKHPD    Y8, Y2, Y7
+	VADDPS       Y7, Y6, Y2
+	VEXTRACTF128 $0x01, Y2, X6
+	VADDPS       X6, X2, X2
+	VUNPCKLPS    Y5, Y4, Y6
+	VUNPCKHPS    Y5, Y4, Y7
+	VUNPCKLPS    Y5, Y4, Y8
+	VUNPCKHPS    Y5, Y4, Y9
+	VADDPS       Y7, Y6, Y4
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y4, Y6
+	VUNPCKHPD    Y8, Y4, Y7
+	VADDPS       Y7, Y6, Y4
+	VEXTRACTF128 $0x01, Y4, X6
+	VADDPS       X6, X4, X4
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1480
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X6
+	VADDPS       X6, X0, X0
+	VBROADCASTSS 4(R8), X6
+	VADDPS       X6, X2, X2
+	VBROADCASTSS 8(R8), X6
+	VADDPS       X6, X4, X4
+
+nobias1480:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1481
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X2, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   X4, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X6
+	VBROADCASTSS (R8), X7
+	VMULPS       X6, X0, X0
+	VADDPS       X7, X0, X0
+	VBROADCASTSS 4(R10), X6
+	VBROADCASTSS 4(R8), X7
+	VMULPS       X6, X2, X2
+	VADDPS       X7, X2, X2
+	VBROADCASTSS 8(R10), X6
+	VBROADCASTSS 8(R8), X7
+	VMULPS       X6, X4, X4
+	VADDPS       X7, X4, X4
+
+nobn1481:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1482
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X0, X7
+	VANDPS X7, X0, X0
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X2, X7
+	VANDPS X7, X2, X2
+	VXORPS X6, X6, X6
+	VCMPPS $0x06, X6, X4, X7
+	VANDPS X7, X4, X4
+
+norelu1482:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X2, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X4, X14, (R10)
+	ADDQ       $0x00000008, DX
+	IMUL3Q     $0x00000002, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1475
+
+end1476:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1474
 	VZEROUPPER
 	RET
 
@@ -22103,15 +26389,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1251:
+rowblock1483:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
-	MOVQ bias+48(FP), SI
-	MOVQ nt+64(FP), DI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), SI
 
-tile1252:
-	TESTQ  DI, DI
-	JZ     end1253
+tile1484:
+	TESTQ  SI, SI
+	JZ     end1485
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22126,9 +26412,9 @@ tile1252:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1254:
+k1486:
 	TESTQ       R10, R10
-	JZ          ktail1255
+	JZ          ktail1487
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -22147,11 +26433,11 @@ k1254:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1254
+	JMP         k1486
 
-ktail1255:
+ktail1487:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1256
+	JZ          kdone1488
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -22168,7 +26454,7 @@ ktail1255:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone1256:
+kdone1488:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -22202,16 +26488,16 @@ kdone1256:
 	VADDPS       Y10, Y9, Y6
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
-	TESTQ        SI, SI
-	JZ           nobias1257
+	TESTQ        DI, DI
+	JZ           nobias1489
 	VMOVUPS      maskTable<>+20(SB), X14
-	VMASKMOVPS   (SI), X14, X13
+	VMASKMOVPS   (DI), X14, X13
 	VADDPS       X13, X0, X0
 	VADDPS       X13, X3, X3
 	VADDPS       X13, X6, X6
-	ADDQ         $0x0000000c, SI
+	ADDQ         $0x0000000c, DI
 
-nobias1257:
+nobias1489:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -22224,20 +26510,220 @@ nobias1257:
 	VMOVUPS    maskTable<>+20(SB), X14
 	VMASKMOVPS X6, X14, (R9)
 	ADDQ       $0x0000000c, DX
-	IMUL3Q     $0x00000003, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile1252
+	IMUL3Q     $0x00000003, CX, R8
+	ADDQ       R8, BX
+	DECQ       SI
+	JMP        tile1484
 
-end1253:
-	IMUL3Q $0x00000003, AX, R9
-	ADDQ   R9, a+16(FP)
-	MOVQ   ldc+8(FP), R9
-	SHLQ   $0x02, R9
-	IMUL3Q $0x00000003, R9, R9
-	ADDQ   R9, c+0(FP)
+end1485:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000003, R8, R8
+	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1251
+	JNZ    rowblock1483
+	VZEROUPPER
+	RET
+
+// func gemmNTR3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmNTR3x3_256(SB), NOSPLIT, $0-112
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock1490:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ nt+64(FP), SI
+
+tile1491:
+	TESTQ  SI, SI
+	JZ     end1492
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   a+16(FP), DI
+	MOVQ   BX, R8
+	MOVQ   k+56(FP), R9
+	SHRQ   $0x03, R9
+
+k1493:
+	TESTQ       R9, R9
+	JZ          ktail1494
+	VMOVUPS     (R8), Y9
+	VMOVUPS     (R8)(CX*1), Y10
+	VMOVUPS     (R8)(CX*2), Y11
+	VMOVUPS     (DI), Y12
+	VFMADD231PS Y9, Y12, Y0
+	VFMADD231PS Y10, Y12, Y1
+	VFMADD231PS Y11, Y12, Y2
+	VMOVUPS     (DI)(AX*1), Y12
+	VFMADD231PS Y9, Y12, Y3
+	VFMADD231PS Y10, Y12, Y4
+	VFMADD231PS Y11, Y12, Y5
+	VMOVUPS     (DI)(AX*2), Y12
+	VFMADD231PS Y9, Y12, Y6
+	VFMADD231PS Y10, Y12, Y7
+	VFMADD231PS Y11, Y12, Y8
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	DECQ        R9
+	JMP         k1493
+
+ktail1494:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone1495
+	VMASKMOVPS  (R8), Y15, Y9
+	VMASKMOVPS  (R8)(CX*1), Y15, Y10
+	VMASKMOVPS  (R8)(CX*2), Y15, Y11
+	VMASKMOVPS  (DI), Y15, Y12
+	VFMADD231PS Y9, Y12, Y0
+	VFMADD231PS Y10, Y12, Y1
+	VFMADD231PS Y11, Y12, Y2
+	VMASKMOVPS  (DI)(AX*1), Y15, Y12
+	VFMADD231PS Y9, Y12, Y3
+	VFMADD231PS Y10, Y12, Y4
+	VFMADD231PS Y11, Y12, Y5
+	VMASKMOVPS  (DI)(AX*2), Y15, Y12
+	VFMADD231PS Y9, Y12, Y6
+	VFMADD231PS Y10, Y12, Y7
+	VFMADD231PS Y11, Y12, Y8
+
+kdone1495:
+	VUNPCKLPS    Y1, Y0, Y9
+	VUNPCKHPS    Y1, Y0, Y10
+	VUNPCKLPS    Y2, Y2, Y11
+	VUNPCKHPS    Y2, Y2, Y12
+	VADDPS       Y10, Y9, Y0
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y0, Y9
+	VUNPCKHPD    Y11, Y0, Y10
+	VADDPS       Y10, Y9, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VUNPCKLPS    Y4, Y3, Y9
+	VUNPCKHPS    Y4, Y3, Y10
+	VUNPCKLPS    Y5, Y5, Y11
+	VUNPCKHPS    Y5, Y5, Y12
+	VADDPS       Y10, Y9, Y3
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y3, Y9
+	VUNPCKHPD    Y11, Y3, Y10
+	VADDPS       Y10, Y9, Y3
+	VEXTRACTF128 $0x01, Y3, X9
+	VADDPS       X9, X3, X3
+	VUNPCKLPS    Y7, Y6, Y9
+	VUNPCKHPS    Y7, Y6, Y10
+	VUNPCKLPS    Y8, Y8, Y11
+	VUNPCKHPS    Y8, Y8, Y12
+	VADDPS       Y10, Y9, Y6
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y6, Y9
+	VUNPCKHPD    Y11, Y6, Y10
+	VADDPS       Y10, Y9, Y6
+	VEXTRACTF128 $0x01, Y6, X9
+	VADDPS       X9, X6, X6
+	MOVQ         ldc+8(FP), R9
+	SHLQ         $0x02, R9
+	TESTQ        $0x00000002, mode+80(FP)
+	JZ           nobias1496
+	MOVQ         bias+48(FP), R8
+	VBROADCASTSS (R8), X1
+	VADDPS       X1, X0, X0
+	VBROADCASTSS 4(R8), X4
+	VADDPS       X4, X3, X3
+	VBROADCASTSS 8(R8), X7
+	VADDPS       X7, X6, X6
+
+nobias1496:
+	MOVQ         DX, DI
+	TESTQ        $0x00000008, mode+80(FP)
+	JZ           nobn1497
+	MOVQ         DX, R10
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X0, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X3, X14, (R10)
+	ADDQ         R9, R10
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   X6, X14, (R10)
+	MOVQ         c2+88(FP), DI
+	SUBQ         c+0(FP), DI
+	ADDQ         DX, DI
+	MOVQ         scale+96(FP), R10
+	MOVQ         shift+104(FP), R8
+	VBROADCASTSS (R10), X1
+	VBROADCASTSS (R8), X2
+	VMULPS       X1, X0, X0
+	VADDPS       X2, X0, X0
+	VBROADCASTSS 4(R10), X4
+	VBROADCASTSS 4(R8), X5
+	VMULPS       X4, X3, X3
+	VADDPS       X5, X3, X3
+	VBROADCASTSS 8(R10), X7
+	VBROADCASTSS 8(R8), X8
+	VMULPS       X7, X6, X6
+	VADDPS       X8, X6, X6
+
+nobn1497:
+	TESTQ  $0x00000004, mode+80(FP)
+	JZ     norelu1498
+	VXORPS X1, X1, X1
+	VCMPPS $0x06, X1, X0, X2
+	VANDPS X2, X0, X0
+	VXORPS X4, X4, X4
+	VCMPPS $0x06, X4, X3, X5
+	VANDPS X5, X3, X3
+	VXORPS X7, X7, X7
+	VCMPPS $0x06, X7, X6, X8
+	VANDPS X8, X6, X6
+
+norelu1498:
+	MOVQ       DI, R10
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X0, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X3, X14, (R10)
+	ADDQ       R9, R10
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X6, X14, (R10)
+	ADDQ       $0x0000000c, DX
+	IMUL3Q     $0x00000003, CX, DI
+	ADDQ       DI, BX
+	DECQ       SI
+	JMP        tile1491
+
+end1492:
+	IMUL3Q $0x00000003, AX, DI
+	ADDQ   DI, a+16(FP)
+	MOVQ   ldc+8(FP), DX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000003, DX, DI
+	ADDQ   DI, c+0(FP)
+	ADDQ   DI, c2+88(FP)
+	ADDQ   $0x0c, bias+48(FP)
+	ADDQ   $0x0c, scale+96(FP)
+	ADDQ   $0x0c, shift+104(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock1490
 	VZEROUPPER
 	RET
 
@@ -22258,50 +26744,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1258:
+rowblock1499:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1259:
+tile1500:
 	TESTQ        DI, DI
-	JZ           end1260
+	JZ           end1501
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1262
+	JNZ          cinit1503
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1261
+	JZ           zero1502
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart1263
+	JMP          kstart1504
 
-cinit1262:
+cinit1503:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart1263
+	JMP        kstart1504
 
-zero1261:
+zero1502:
 	VXORPS Y0, Y0, Y0
 
-kstart1263:
+kstart1504:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1264:
+k1505:
 	TESTQ        R10, R10
-	JZ           kdone1265
+	JZ           kdone1506
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1264
+	JMP          k1505
 
-kdone1265:
+kdone1506:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1266
+	JZ           nobn1507
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -22314,21 +26800,21 @@ kdone1265:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1266:
+nobn1507:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1267
+	JZ     norelu1508
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1267:
+norelu1508:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1259
+	JMP        tile1500
 
-end1260:
+end1501:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -22338,7 +26824,7 @@ end1260:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1258
+	JNZ    rowblock1499
 	VZEROUPPER
 	RET
 
@@ -22359,41 +26845,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1268:
+rowblock1509:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1269:
+tile1510:
 	TESTQ        DI, DI
-	JZ           end1270
+	JZ           end1511
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1272
+	JNZ          cinit1513
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1271
+	JZ           zero1512
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1273
+	JMP          kstart1514
 
-cinit1272:
+cinit1513:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart1273
+	JMP        kstart1514
 
-zero1271:
+zero1512:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1273:
+kstart1514:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1274:
+k1515:
 	TESTQ        R10, R10
-	JZ           kdone1275
+	JZ           kdone1516
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -22402,12 +26888,12 @@ k1274:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1274
+	JMP          k1515
 
-kdone1275:
+kdone1516:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1276
+	JZ           nobn1517
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -22423,24 +26909,24 @@ kdone1275:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1276:
+nobn1517:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1277
+	JZ     norelu1518
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1277:
+norelu1518:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1269
+	JMP        tile1510
 
-end1270:
+end1511:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -22450,7 +26936,7 @@ end1270:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1268
+	JNZ    rowblock1509
 	VZEROUPPER
 	RET
 
@@ -22471,44 +26957,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1278:
+rowblock1519:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1279:
+tile1520:
 	TESTQ        DI, DI
-	JZ           end1280
+	JZ           end1521
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1282
+	JNZ          cinit1523
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1281
+	JZ           zero1522
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1283
+	JMP          kstart1524
 
-cinit1282:
+cinit1523:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart1283
+	JMP        kstart1524
 
-zero1281:
+zero1522:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1283:
+kstart1524:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1284:
+k1525:
 	TESTQ        R10, R10
-	JZ           kdone1285
+	JZ           kdone1526
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -22519,12 +27005,12 @@ k1284:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1284
+	JMP          k1525
 
-kdone1285:
+kdone1526:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1286
+	JZ           nobn1527
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -22543,9 +27029,9 @@ kdone1285:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1286:
+nobn1527:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1287
+	JZ     norelu1528
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -22554,16 +27040,16 @@ nobn1286:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1287:
+norelu1528:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1279
+	JMP        tile1520
 
-end1280:
+end1521:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -22573,7 +27059,7 @@ end1280:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1278
+	JNZ    rowblock1519
 	VZEROUPPER
 	RET
 
@@ -22594,42 +27080,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1288:
+rowblock1529:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1289:
+tile1530:
 	TESTQ        DI, DI
-	JZ           end1290
+	JZ           end1531
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1292
+	JNZ          cinit1533
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1291
+	JZ           zero1532
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart1293
+	JMP          kstart1534
 
-cinit1292:
+cinit1533:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart1293
+	JMP        kstart1534
 
-zero1291:
+zero1532:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1293:
+kstart1534:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1294:
+k1535:
 	TESTQ        R10, R10
-	JZ           kdone1295
+	JZ           kdone1536
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -22638,12 +27124,12 @@ k1294:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1294
+	JMP          k1535
 
-kdone1295:
+kdone1536:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1296
+	JZ           nobn1537
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -22662,25 +27148,25 @@ kdone1295:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1296:
+nobn1537:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1297
+	JZ     norelu1538
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1297:
+norelu1538:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1289
+	JMP        tile1530
 
-end1290:
+end1531:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22690,7 +27176,7 @@ end1290:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1288
+	JNZ    rowblock1529
 	VZEROUPPER
 	RET
 
@@ -22711,48 +27197,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1298:
+rowblock1539:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1299:
+tile1540:
 	TESTQ        DI, DI
-	JZ           end1300
+	JZ           end1541
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1302
+	JNZ          cinit1543
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1301
+	JZ           zero1542
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1303
+	JMP          kstart1544
 
-cinit1302:
+cinit1543:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart1303
+	JMP        kstart1544
 
-zero1301:
+zero1542:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1303:
+kstart1544:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1304:
+k1545:
 	TESTQ        R10, R10
-	JZ           kdone1305
+	JZ           kdone1546
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -22764,12 +27250,12 @@ k1304:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1304
+	JMP          k1545
 
-kdone1305:
+kdone1546:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1306
+	JZ           nobn1547
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -22794,9 +27280,9 @@ kdone1305:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1306:
+nobn1547:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1307
+	JZ     norelu1548
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -22807,7 +27293,7 @@ nobn1306:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1307:
+norelu1548:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -22816,9 +27302,9 @@ norelu1307:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1299
+	JMP        tile1540
 
-end1300:
+end1541:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22828,7 +27314,7 @@ end1300:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1298
+	JNZ    rowblock1539
 	VZEROUPPER
 	RET
 
@@ -22849,18 +27335,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1308:
+rowblock1549:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1309:
+tile1550:
 	TESTQ        DI, DI
-	JZ           end1310
+	JZ           end1551
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1312
+	JNZ          cinit1553
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1311
+	JZ           zero1552
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -22868,9 +27354,9 @@ tile1309:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1313
+	JMP          kstart1554
 
-cinit1312:
+cinit1553:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -22879,9 +27365,9 @@ cinit1312:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart1313
+	JMP        kstart1554
 
-zero1311:
+zero1552:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22889,14 +27375,14 @@ zero1311:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1313:
+kstart1554:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1314:
+k1555:
 	TESTQ        R10, R10
-	JZ           kdone1315
+	JZ           kdone1556
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -22911,12 +27397,12 @@ k1314:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1314
+	JMP          k1555
 
-kdone1315:
+kdone1556:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1316
+	JZ           nobn1557
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -22947,9 +27433,9 @@ kdone1315:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1316:
+nobn1557:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1317
+	JZ     norelu1558
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -22964,7 +27450,7 @@ nobn1316:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1317:
+norelu1558:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -22975,9 +27461,9 @@ norelu1317:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1309
+	JMP        tile1550
 
-end1310:
+end1551:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -22987,7 +27473,7 @@ end1310:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1308
+	JNZ    rowblock1549
 	VZEROUPPER
 	RET
 
@@ -23008,46 +27494,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1318:
+rowblock1559:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1319:
+tile1560:
 	TESTQ        DI, DI
-	JZ           end1320
+	JZ           end1561
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1322
+	JNZ          cinit1563
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1321
+	JZ           zero1562
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart1323
+	JMP          kstart1564
 
-cinit1322:
+cinit1563:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart1323
+	JMP        kstart1564
 
-zero1321:
+zero1562:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1323:
+kstart1564:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1324:
+k1565:
 	TESTQ        R10, R10
-	JZ           kdone1325
+	JZ           kdone1566
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -23058,12 +27544,12 @@ k1324:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1324
+	JMP          k1565
 
-kdone1325:
+kdone1566:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1326
+	JZ           nobn1567
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -23088,9 +27574,9 @@ kdone1325:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1326:
+nobn1567:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1327
+	JZ     norelu1568
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -23099,7 +27585,7 @@ nobn1326:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1327:
+norelu1568:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -23108,9 +27594,9 @@ norelu1327:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1319
+	JMP        tile1560
 
-end1320:
+end1561:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -23120,7 +27606,7 @@ end1320:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1318
+	JNZ    rowblock1559
 	VZEROUPPER
 	RET
 
@@ -23141,18 +27627,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1328:
+rowblock1569:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1329:
+tile1570:
 	TESTQ        DI, DI
-	JZ           end1330
+	JZ           end1571
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1332
+	JNZ          cinit1573
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1331
+	JZ           zero1572
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -23160,9 +27646,9 @@ tile1329:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1333
+	JMP          kstart1574
 
-cinit1332:
+cinit1573:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -23172,9 +27658,9 @@ cinit1332:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart1333
+	JMP        kstart1574
 
-zero1331:
+zero1572:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23182,14 +27668,14 @@ zero1331:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1333:
+kstart1574:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1334:
+k1575:
 	TESTQ        R10, R10
-	JZ           kdone1335
+	JZ           kdone1576
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -23204,12 +27690,12 @@ k1334:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1334
+	JMP          k1575
 
-kdone1335:
+kdone1576:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1336
+	JZ           nobn1577
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -23243,9 +27729,9 @@ kdone1335:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1336:
+nobn1577:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1337
+	JZ     norelu1578
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -23260,7 +27746,7 @@ nobn1336:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1337:
+norelu1578:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -23272,9 +27758,9 @@ norelu1337:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1329
+	JMP        tile1570
 
-end1330:
+end1571:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -23284,7 +27770,7 @@ end1330:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1328
+	JNZ    rowblock1569
 	VZEROUPPER
 	RET
 
@@ -23305,18 +27791,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1338:
+rowblock1579:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1339:
+tile1580:
 	TESTQ        DI, DI
-	JZ           end1340
+	JZ           end1581
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1342
+	JNZ          cinit1583
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1341
+	JZ           zero1582
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -23327,9 +27813,9 @@ tile1339:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1343
+	JMP          kstart1584
 
-cinit1342:
+cinit1583:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -23342,9 +27828,9 @@ cinit1342:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart1343
+	JMP        kstart1584
 
-zero1341:
+zero1582:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23355,14 +27841,14 @@ zero1341:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1343:
+kstart1584:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1344:
+k1585:
 	TESTQ        R10, R10
-	JZ           kdone1345
+	JZ           kdone1586
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -23381,12 +27867,12 @@ k1344:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1344
+	JMP          k1585
 
-kdone1345:
+kdone1586:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1346
+	JZ           nobn1587
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -23429,9 +27915,9 @@ kdone1345:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1346:
+nobn1587:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1347
+	JZ     norelu1588
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -23452,7 +27938,7 @@ nobn1346:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1347:
+norelu1588:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -23467,9 +27953,9 @@ norelu1347:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1339
+	JMP        tile1580
 
-end1340:
+end1581:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -23479,7 +27965,7 @@ end1340:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1338
+	JNZ    rowblock1579
 	VZEROUPPER
 	RET
 
@@ -23501,18 +27987,18 @@ TEXT ·gemmXN8x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R13
 	SHLQ    $0x02, R13
 
-rowblock1348:
+rowblock1589:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1349:
+tile1590:
 	TESTQ        R8, R8
-	JZ           end1350
+	JZ           end1591
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1352
+	JNZ          cinit1593
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1351
+	JZ           zero1592
 	MOVQ         bias+56(FP), R12
 	VBROADCASTSS (R12), Y0
 	VBROADCASTSS 4(R12), Y1
@@ -23522,9 +28008,9 @@ tile1349:
 	VBROADCASTSS 20(R12), Y5
 	VBROADCASTSS 24(R12), Y6
 	VBROADCASTSS 28(R12), Y7
-	JMP          kstart1353
+	JMP          kstart1594
 
-cinit1352:
+cinit1593:
 	MOVQ       SI, R12
 	VMASKMOVPS (R12), Y15, Y0
 	ADDQ       R13, R12
@@ -23541,9 +28027,9 @@ cinit1352:
 	VMASKMOVPS (R12), Y15, Y6
 	ADDQ       R13, R12
 	VMASKMOVPS (R12), Y15, Y7
-	JMP        kstart1353
+	JMP        kstart1594
 
-zero1351:
+zero1592:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23553,15 +28039,15 @@ zero1351:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1353:
+kstart1594:
 	MOVQ a+16(FP), R9
 	LEAQ (R9)(AX*4), R12
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1354:
+k1595:
 	TESTQ        R11, R11
-	JZ           kdone1355
+	JZ           kdone1596
 	VMASKMOVPS   (R10), Y15, Y8
 	VBROADCASTSS (R9), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -23583,12 +28069,12 @@ k1354:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1354
+	JMP          k1595
 
-kdone1355:
+kdone1596:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1356
+	JZ           nobn1597
 	MOVQ         SI, R12
 	VMASKMOVPS   Y0, Y15, (R12)
 	ADDQ         R13, R12
@@ -23643,9 +28129,9 @@ kdone1355:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1356:
+nobn1597:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1357
+	JZ     norelu1598
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -23664,7 +28150,7 @@ nobn1356:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1357:
+norelu1598:
 	MOVQ       R9, R12
 	VMASKMOVPS Y0, Y15, (R12)
 	ADDQ       R13, R12
@@ -23684,9 +28170,9 @@ norelu1357:
 	ADDQ       $0x00000020, SI
 	ADDQ       $0x00000020, DI
 	DECQ       R8
-	JMP        tile1349
+	JMP        tile1590
 
-end1350:
+end1591:
 	IMUL3Q $0x00000008, AX, R12
 	ADDQ   R12, a+16(FP)
 	IMUL3Q $0x00000008, R13, R12
@@ -23696,7 +28182,7 @@ end1350:
 	ADDQ   $0x20, scale+112(FP)
 	ADDQ   $0x20, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1348
+	JNZ    rowblock1589
 	VZEROUPPER
 	RET
 
@@ -23718,18 +28204,18 @@ TEXT ·gemmXN4x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R12
 	SHLQ    $0x02, R12
 
-rowblock1358:
+rowblock1599:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile1359:
+tile1600:
 	TESTQ        R8, R8
-	JZ           end1360
+	JZ           end1601
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1362
+	JNZ          cinit1603
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1361
+	JZ           zero1602
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
@@ -23739,9 +28225,9 @@ tile1359:
 	VMOVAPS      Y4, Y5
 	VBROADCASTSS 12(R9), Y6
 	VMOVAPS      Y6, Y7
-	JMP          kstart1363
+	JMP          kstart1604
 
-cinit1362:
+cinit1603:
 	MOVQ       SI, R9
 	VMOVUPS    (R9), Y0
 	VMASKMOVPS 32(R9), Y15, Y1
@@ -23754,9 +28240,9 @@ cinit1362:
 	ADDQ       R12, R9
 	VMOVUPS    (R9), Y6
 	VMASKMOVPS 32(R9), Y15, Y7
-	JMP        kstart1363
+	JMP        kstart1604
 
-zero1361:
+zero1602:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23766,14 +28252,14 @@ zero1361:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-kstart1363:
+kstart1604:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k1364:
+k1605:
 	TESTQ        R11, R11
-	JZ           kdone1365
+	JZ           kdone1606
 	VMOVUPS      (R10), Y8
 	VMASKMOVPS   32(R10), Y15, Y9
 	VBROADCASTSS (R9), Y10
@@ -23791,12 +28277,12 @@ k1364:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k1364
+	JMP          k1605
 
-kdone1365:
+kdone1606:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1366
+	JZ           nobn1607
 	MOVQ         SI, R9
 	VMOVUPS      Y0, (R9)
 	VMASKMOVPS   Y1, Y15, 32(R9)
@@ -23839,9 +28325,9 @@ kdone1365:
 	VMULPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y7
 
-nobn1366:
+nobn1607:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1367
+	JZ     norelu1608
 	VXORPS Y8, Y8, Y8
 	VCMPPS $0x06, Y8, Y0, Y11
 	VANDPS Y11, Y0, Y0
@@ -23860,7 +28346,7 @@ nobn1366:
 	VCMPPS $0x06, Y8, Y7, Y11
 	VANDPS Y11, Y7, Y7
 
-norelu1367:
+norelu1608:
 	VMOVUPS    Y0, (R9)
 	VMASKMOVPS Y1, Y15, 32(R9)
 	ADDQ       R12, R9
@@ -23875,9 +28361,9 @@ norelu1367:
 	ADDQ       $0x00000040, SI
 	ADDQ       $0x00000040, DI
 	DECQ       R8
-	JMP        tile1359
+	JMP        tile1600
 
-end1360:
+end1601:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -23887,7 +28373,7 @@ end1360:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1358
+	JNZ    rowblock1599
 	VZEROUPPER
 	RET
 
@@ -23902,33 +28388,33 @@ TEXT ·gemmConv1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1368:
+rowblock1609:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1369:
+tile1610:
 	TESTQ        BX, BX
-	JZ           end1370
+	JZ           end1611
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1372
+	JNZ          cinit1613
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1371
+	JZ           zero1612
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
-	JMP          kstart1373
+	JMP          kstart1614
 
-cinit1372:
+cinit1613:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
-	JMP        kstart1373
+	JMP        kstart1614
 
-zero1371:
+zero1612:
 	VXORPS Y0, Y0, Y0
 
-kstart1373:
+kstart1614:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -23936,9 +28422,9 @@ kstart1373:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1374:
+k1615:
 	TESTQ        R8, R8
-	JZ           kdone1375
+	JZ           kdone1616
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y1
 	VBROADCASTSS (SI), Y2
@@ -23946,14 +28432,14 @@ k1374:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1374
+	JMP          k1615
 
-kdone1375:
+kdone1616:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1376
+	JZ           nobn1617
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	MOVQ         c2+104(FP), DI
@@ -23966,22 +28452,22 @@ kdone1375:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1376:
+nobn1617:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1377
+	JZ     norelu1618
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1377:
+norelu1618:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1369
+	JMP        tile1610
 
-end1370:
+end1611:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -23993,7 +28479,7 @@ end1370:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1368
+	JNZ    rowblock1609
 	VZEROUPPER
 	RET
 
@@ -24008,36 +28494,36 @@ TEXT ·gemmConv1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1378:
+rowblock1619:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1379:
+tile1620:
 	TESTQ        BX, BX
-	JZ           end1380
+	JZ           end1621
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1382
+	JNZ          cinit1623
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1381
+	JZ           zero1622
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1383
+	JMP          kstart1624
 
-cinit1382:
+cinit1623:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMASKMOVPS 32(SI), Y15, Y1
-	JMP        kstart1383
+	JMP        kstart1624
 
-zero1381:
+zero1622:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1383:
+kstart1624:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24047,9 +28533,9 @@ kstart1383:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1384:
+k1625:
 	TESTQ        R8, R8
-	JZ           kdone1385
+	JZ           kdone1626
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y2
 	VMASKMOVPS   (R11)(R9*4), Y15, Y3
@@ -24059,14 +28545,14 @@ k1384:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1384
+	JMP          k1625
 
-kdone1385:
+kdone1626:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1386
+	JZ           nobn1627
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -24082,25 +28568,25 @@ kdone1385:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1386:
+nobn1627:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1387
+	JZ     norelu1628
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1387:
+norelu1628:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1379
+	JMP        tile1620
 
-end1380:
+end1621:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24112,7 +28598,7 @@ end1380:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1378
+	JNZ    rowblock1619
 	VZEROUPPER
 	RET
 
@@ -24127,39 +28613,39 @@ TEXT ·gemmConv1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1388:
+rowblock1629:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1389:
+tile1630:
 	TESTQ        BX, BX
-	JZ           end1390
+	JZ           end1631
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1392
+	JNZ          cinit1633
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1391
+	JZ           zero1632
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1393
+	JMP          kstart1634
 
-cinit1392:
+cinit1633:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMOVUPS    32(SI), Y1
 	VMASKMOVPS 64(SI), Y15, Y2
-	JMP        kstart1393
+	JMP        kstart1634
 
-zero1391:
+zero1632:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1393:
+kstart1634:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24171,9 +28657,9 @@ kstart1393:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1394:
+k1635:
 	TESTQ        R8, R8
-	JZ           kdone1395
+	JZ           kdone1636
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y3
 	VMOVUPS      (R11)(R9*4), Y4
@@ -24185,14 +28671,14 @@ k1394:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1394
+	JMP          k1635
 
-kdone1395:
+kdone1636:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1396
+	JZ           nobn1637
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -24211,9 +28697,9 @@ kdone1395:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1396:
+nobn1637:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1397
+	JZ     norelu1638
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -24222,7 +28708,7 @@ nobn1396:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1397:
+norelu1638:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -24230,9 +28716,9 @@ norelu1397:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1389
+	JMP        tile1630
 
-end1390:
+end1631:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24244,7 +28730,7 @@ end1390:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1388
+	JNZ    rowblock1629
 	VZEROUPPER
 	RET
 
@@ -24259,37 +28745,37 @@ TEXT ·gemmConv2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1398:
+rowblock1639:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1399:
+tile1640:
 	TESTQ        BX, BX
-	JZ           end1400
+	JZ           end1641
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1402
+	JNZ          cinit1643
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1401
+	JZ           zero1642
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
-	JMP          kstart1403
+	JMP          kstart1644
 
-cinit1402:
+cinit1643:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y1
-	JMP        kstart1403
+	JMP        kstart1644
 
-zero1401:
+zero1642:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1403:
+kstart1644:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24297,9 +28783,9 @@ kstart1403:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1404:
+k1645:
 	TESTQ        R8, R8
-	JZ           kdone1405
+	JZ           kdone1646
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y2
 	VBROADCASTSS (SI), Y3
@@ -24309,14 +28795,14 @@ k1404:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1404
+	JMP          k1645
 
-kdone1405:
+kdone1646:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1406
+	JZ           nobn1647
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -24335,16 +28821,16 @@ kdone1405:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1406:
+nobn1647:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1407
+	JZ     norelu1648
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1407:
+norelu1648:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -24352,9 +28838,9 @@ norelu1407:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1399
+	JMP        tile1640
 
-end1400:
+end1641:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24366,7 +28852,7 @@ end1400:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1398
+	JNZ    rowblock1639
 	VZEROUPPER
 	RET
 
@@ -24381,26 +28867,26 @@ TEXT ·gemmConv2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1408:
+rowblock1649:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1409:
+tile1650:
 	TESTQ        BX, BX
-	JZ           end1410
+	JZ           end1651
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1412
+	JNZ          cinit1653
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1411
+	JZ           zero1652
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(SI), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1413
+	JMP          kstart1654
 
-cinit1412:
+cinit1653:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24409,15 +28895,15 @@ cinit1412:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y2
 	VMASKMOVPS 32(SI), Y15, Y3
-	JMP        kstart1413
+	JMP        kstart1654
 
-zero1411:
+zero1652:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1413:
+kstart1654:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24427,9 +28913,9 @@ kstart1413:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1414:
+k1655:
 	TESTQ        R8, R8
-	JZ           kdone1415
+	JZ           kdone1656
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y4
 	VMASKMOVPS   (R11)(R9*4), Y15, Y5
@@ -24442,14 +28928,14 @@ k1414:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1414
+	JMP          k1655
 
-kdone1415:
+kdone1656:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1416
+	JZ           nobn1657
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -24474,9 +28960,9 @@ kdone1415:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1416:
+nobn1657:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1417
+	JZ     norelu1658
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -24487,7 +28973,7 @@ nobn1416:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1417:
+norelu1658:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -24497,9 +28983,9 @@ norelu1417:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1409
+	JMP        tile1650
 
-end1410:
+end1651:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24511,7 +28997,7 @@ end1410:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1408
+	JNZ    rowblock1649
 	VZEROUPPER
 	RET
 
@@ -24526,18 +29012,18 @@ TEXT ·gemmConv2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1418:
+rowblock1659:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1419:
+tile1660:
 	TESTQ        BX, BX
-	JZ           end1420
+	JZ           end1661
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1422
+	JNZ          cinit1663
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1421
+	JZ           zero1662
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -24545,9 +29031,9 @@ tile1419:
 	VBROADCASTSS 4(SI), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1423
+	JMP          kstart1664
 
-cinit1422:
+cinit1663:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24558,9 +29044,9 @@ cinit1422:
 	VMOVUPS    (SI), Y3
 	VMOVUPS    32(SI), Y4
 	VMASKMOVPS 64(SI), Y15, Y5
-	JMP        kstart1423
+	JMP        kstart1664
 
-zero1421:
+zero1662:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24568,7 +29054,7 @@ zero1421:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1423:
+kstart1664:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24580,9 +29066,9 @@ kstart1423:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1424:
+k1665:
 	TESTQ        R8, R8
-	JZ           kdone1425
+	JZ           kdone1666
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMOVUPS      (R11)(R9*4), Y7
@@ -24598,14 +29084,14 @@ k1424:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1424
+	JMP          k1665
 
-kdone1425:
+kdone1666:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1426
+	JZ           nobn1667
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -24636,9 +29122,9 @@ kdone1425:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1426:
+nobn1667:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1427
+	JZ     norelu1668
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -24653,7 +29139,7 @@ nobn1426:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1427:
+norelu1668:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -24665,9 +29151,9 @@ norelu1427:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1419
+	JMP        tile1660
 
-end1420:
+end1661:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24679,7 +29165,7 @@ end1420:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1418
+	JNZ    rowblock1659
 	VZEROUPPER
 	RET
 
@@ -24694,25 +29180,25 @@ TEXT ·gemmConv3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1428:
+rowblock1669:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1429:
+tile1670:
 	TESTQ        BX, BX
-	JZ           end1430
+	JZ           end1671
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1432
+	JNZ          cinit1673
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1431
+	JZ           zero1672
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
 	VBROADCASTSS 8(SI), Y2
-	JMP          kstart1433
+	JMP          kstart1674
 
-cinit1432:
+cinit1673:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24721,14 +29207,14 @@ cinit1432:
 	VMASKMOVPS (SI), Y15, Y1
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y2
-	JMP        kstart1433
+	JMP        kstart1674
 
-zero1431:
+zero1672:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1433:
+kstart1674:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24736,9 +29222,9 @@ kstart1433:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1434:
+k1675:
 	TESTQ        R8, R8
-	JZ           kdone1435
+	JZ           kdone1676
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y3
 	VBROADCASTSS (SI), Y4
@@ -24750,14 +29236,14 @@ k1434:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1434
+	JMP          k1675
 
-kdone1435:
+kdone1676:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1436
+	JZ           nobn1677
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -24782,9 +29268,9 @@ kdone1435:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1436:
+nobn1677:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1437
+	JZ     norelu1678
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -24793,7 +29279,7 @@ nobn1436:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1437:
+norelu1678:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -24803,9 +29289,9 @@ norelu1437:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1429
+	JMP        tile1670
 
-end1430:
+end1671:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24817,7 +29303,7 @@ end1430:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1428
+	JNZ    rowblock1669
 	VZEROUPPER
 	RET
 
@@ -24832,18 +29318,18 @@ TEXT ·gemmConv3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1438:
+rowblock1679:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1439:
+tile1680:
 	TESTQ        BX, BX
-	JZ           end1440
+	JZ           end1681
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1442
+	JNZ          cinit1683
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1441
+	JZ           zero1682
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -24851,9 +29337,9 @@ tile1439:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(SI), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1443
+	JMP          kstart1684
 
-cinit1442:
+cinit1683:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -24865,9 +29351,9 @@ cinit1442:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y4
 	VMASKMOVPS 32(SI), Y15, Y5
-	JMP        kstart1443
+	JMP        kstart1684
 
-zero1441:
+zero1682:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24875,7 +29361,7 @@ zero1441:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1443:
+kstart1684:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -24885,9 +29371,9 @@ kstart1443:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1444:
+k1685:
 	TESTQ        R8, R8
-	JZ           kdone1445
+	JZ           kdone1686
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMASKMOVPS   (R11)(R9*4), Y15, Y7
@@ -24903,14 +29389,14 @@ k1444:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1444
+	JMP          k1685
 
-kdone1445:
+kdone1686:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1446
+	JZ           nobn1687
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -24944,9 +29430,9 @@ kdone1445:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1446:
+nobn1687:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1447
+	JZ     norelu1688
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -24961,7 +29447,7 @@ nobn1446:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1447:
+norelu1688:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -24974,9 +29460,9 @@ norelu1447:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1439
+	JMP        tile1680
 
-end1440:
+end1681:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -24988,7 +29474,7 @@ end1440:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1438
+	JNZ    rowblock1679
 	VZEROUPPER
 	RET
 
@@ -25003,18 +29489,18 @@ TEXT ·gemmConv3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1448:
+rowblock1689:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1449:
+tile1690:
 	TESTQ        BX, BX
-	JZ           end1450
+	JZ           end1691
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1452
+	JNZ          cinit1693
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1451
+	JZ           zero1692
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -25025,9 +29511,9 @@ tile1449:
 	VBROADCASTSS 8(SI), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1453
+	JMP          kstart1694
 
-cinit1452:
+cinit1693:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -25042,9 +29528,9 @@ cinit1452:
 	VMOVUPS    (SI), Y6
 	VMOVUPS    32(SI), Y7
 	VMASKMOVPS 64(SI), Y15, Y8
-	JMP        kstart1453
+	JMP        kstart1694
 
-zero1451:
+zero1692:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25055,7 +29541,7 @@ zero1451:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1453:
+kstart1694:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -25067,9 +29553,9 @@ kstart1453:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1454:
+k1695:
 	TESTQ        R8, R8
-	JZ           kdone1455
+	JZ           kdone1696
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y9
 	VMOVUPS      (R11)(R9*4), Y10
@@ -25089,14 +29575,14 @@ k1454:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1454
+	JMP          k1695
 
-kdone1455:
+kdone1696:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1456
+	JZ           nobn1697
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -25139,9 +29625,9 @@ kdone1455:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1456:
+nobn1697:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1457
+	JZ     norelu1698
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -25162,7 +29648,7 @@ nobn1456:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1457:
+norelu1698:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -25178,9 +29664,9 @@ norelu1457:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1449
+	JMP        tile1690
 
-end1450:
+end1691:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -25192,7 +29678,7 @@ end1450:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1448
+	JNZ    rowblock1689
 	VZEROUPPER
 	RET
 
@@ -25212,9 +29698,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock1458:
+gemvblock1699:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1459
+	JLT    gemvrest1700
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -25229,9 +29715,9 @@ gemvblock1458:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1462:
+gemvk1703:
 	TESTQ       R11, R11
-	JZ          gemvtail1463
+	JZ          gemvtail1704
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -25245,11 +29731,11 @@ gemvk1462:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk1462
+	JMP         gemvk1703
 
-gemvtail1463:
+gemvtail1704:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1464
+	JZ          gemvkdone1705
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -25268,7 +29754,7 @@ gemvtail1463:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone1464:
+gemvkdone1705:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -25297,45 +29783,45 @@ gemvkdone1464:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias1465
+	JZ            gemvnobias1706
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias1465:
+gemvnobias1706:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1458
+	JMP     gemvblock1699
 
-gemvrest1459:
-gemvrestloop1460:
+gemvrest1700:
+gemvrestloop1701:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1461
+	JLE    gemvend1702
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1466:
+gemvk1707:
 	TESTQ       R11, R11
-	JZ          gemvtail1467
+	JZ          gemvtail1708
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk1466
+	JMP         gemvk1707
 
-gemvtail1467:
+gemvtail1708:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1468
+	JZ          gemvkdone1709
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone1468:
+gemvkdone1709:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -25343,18 +29829,18 @@ gemvkdone1468:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1469
+	JZ            gemvnobias1710
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1469:
+gemvnobias1710:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1460
+	JMP    gemvrestloop1701
 
-gemvend1461:
+gemvend1702:
 	VZEROUPPER
 	RET
 
@@ -25374,9 +29860,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow1470:
+gemvrow1711:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1471
+	JLE    gemvrowend1712
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -25395,9 +29881,9 @@ gemvrow1470:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1472:
+loopU1713:
 	CMPQ        R8, R9
-	JAE         loop11473
+	JAE         loop11714
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -25415,24 +29901,24 @@ loopU1472:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU1472
+	JMP         loopU1713
 
-loop11473:
+loop11714:
 	CMPQ        R8, R10
-	JAE         tail1475
+	JAE         tail1716
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop11473
+	JMP         loop11714
 
-tail1475:
+tail1716:
 	CMPQ        R8, R11
-	JAE         done1474
+	JAE         done1715
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done1474:
+done1715:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -25447,18 +29933,18 @@ done1474:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1476
+	JZ            gemvnobias1717
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1476:
+gemvnobias1717:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1470
+	JMP    gemvrow1711
 
-gemvrowend1471:
+gemvrowend1712:
 	VZEROUPPER
 	RET
 
@@ -25479,9 +29965,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock1477:
+gemvblock1718:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1478
+	JLT    gemvrest1719
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25496,9 +29982,9 @@ gemvblock1477:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1481:
+gemvk1722:
 	TESTQ       R11, R11
-	JZ          gemvtail1482
+	JZ          gemvtail1723
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -25512,11 +29998,11 @@ gemvk1481:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk1481
+	JMP         gemvk1722
 
-gemvtail1482:
+gemvtail1723:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1483
+	JZ          gemvkdone1724
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -25535,7 +30021,7 @@ gemvtail1482:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1483:
+gemvkdone1724:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -25560,62 +30046,62 @@ gemvkdone1483:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1484
+	JZ           gemvnobias1725
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1484:
+gemvnobias1725:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1477
+	JMP     gemvblock1718
 
-gemvrest1478:
-gemvrestloop1479:
+gemvrest1719:
+gemvrestloop1720:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1480
+	JLE    gemvend1721
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1485:
+gemvk1726:
 	TESTQ       R11, R11
-	JZ          gemvtail1486
+	JZ          gemvtail1727
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1485
+	JMP         gemvk1726
 
-gemvtail1486:
+gemvtail1727:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1487
+	JZ          gemvkdone1728
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1487:
+gemvkdone1728:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1488
+	JZ           gemvnobias1729
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1488:
+gemvnobias1729:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1479
+	JMP    gemvrestloop1720
 
-gemvend1480:
+gemvend1721:
 	VZEROUPPER
 	RET
 
@@ -25636,9 +30122,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1489:
+gemvrow1730:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1490
+	JLE    gemvrowend1731
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25657,9 +30143,9 @@ gemvrow1489:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1491:
+loopU1732:
 	CMPQ        R8, R9
-	JAE         loop11492
+	JAE         loop11733
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -25677,24 +30163,24 @@ loopU1491:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1491
+	JMP         loopU1732
 
-loop11492:
+loop11733:
 	CMPQ        R8, R10
-	JAE         tail1494
+	JAE         tail1735
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11492
+	JMP         loop11733
 
-tail1494:
+tail1735:
 	CMPQ        R8, R11
-	JAE         done1493
+	JAE         done1734
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1493:
+done1734:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -25707,17 +30193,17 @@ done1493:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1495
+	JZ           gemvnobias1736
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1495:
+gemvnobias1736:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1489
+	JMP    gemvrow1730
 
-gemvrowend1490:
+gemvrowend1731:
 	VZEROUPPER
 	RET

@@ -42,6 +42,22 @@ func BenchmarkKernels(b *testing.B) {
 			c, a, bb := vec(m*n), vec(m*k), vec(k*n)
 			run(fmt.Sprintf("GemmNN32/%dx%dx%d", m, n, k), 2*m*n*k, func() { GemmNN32(c, a, bb, m, n, k) })
 		}
+		// vww_mobilenet's last pointwise convolutions (3×3 positions) with
+		// their batchnorm and ReLU: vectors along the positions (GemmNN) or,
+		// the columns transposed, along the patch (GemmNT, transpose included).
+		for _, s := range [][3]int{{256, 9, 256}, {256, 9, 128}} {
+			m, n, k := s[0], s[1], s[2]
+			z, y, w, cols, ct, bias, sc, sh := vec(m*n), vec(m*n), vec(m*k), vec(k*n), vec(n*k), vec(m), vec(m), vec(m)
+			run(fmt.Sprintf("GemmNNBiasScaleShiftRelu32/%dx%dx%d", m, n, k), 2*m*n*k, func() { GemmNNBiasScaleShiftRelu32(z, y, w, cols, bias, sc, sh, m, n, k) })
+			run(fmt.Sprintf("GemmNTBiasScaleShiftRelu32/%dx%dx%d", m, n, k), 2*m*n*k, func() {
+				Transpose32(ct, cols, k, n)
+				GemmNTBiasScaleShiftRelu32(z, y, w, ct, bias, sc, sh, m, n, k)
+			})
+		}
+		// vww_mobilenet's first stride-2 depthwise input: 16 planes of 48×48
+		// into their phase planes (no arithmetic: GFLOP/s counts elements).
+		ph, in := vec(16*48*48), vec(16*48*48)
+		run("Phases32/16x48x48", len(in), func() { Phases32(ph, in, 16, 48, 48) })
 		for _, s := range [][2]int{{128, 784}, {10, 128}} {
 			rows, cols := s[0], s[1]
 			y, w, x, bias, dy, gw, dx := vec(rows), vec(rows*cols), vec(cols), vec(rows), vec(rows), vec(rows*cols), vec(cols)

@@ -150,4 +150,155 @@ func (l *lvl) gatherEven() {
 func (l *lvl) im2colKernels() {
 	l.copyRows()
 	l.gatherEven()
+	l.phaseSplit()
+}
+
+// oddIdx is the VPERMT2PS index of the odd lanes of two zmm registers.
+var oddIdx Mem
+
+// phaseSplit: the four phase planes of a stride-2 depthwise convolution's
+// input in one pass (runtime.Phases32): each input row of w floats (w even)
+// is split into its even and odd elements, row 2i of a plane going to
+// phases (0,0) and (0,1), row 2i+1 to (1,0) and (1,1), each at row i. The
+// input is pairs row pairs (C·H/2, all planes one after another), the phase
+// plane k = 2a+b starts at dst + k·q (q floats) and its rows are w/2 apart,
+// so row pair p lands at p·w/2 in each. Every 2·w floats (two vectors) give
+// one vector of even and one of odd elements (AVX-512 VPERMT2PS, AVX2
+// VSHUFPS and VPERMPD); the last 2·r floats of a row (r = w/2 mod w, if
+// any) are loaded and stored under masks, so nothing past a row is read or
+// written.
+func (l *lvl) phaseSplit() {
+	if l.w == 16 {
+		oddIdx = GLOBL("oddIdx", RODATA|NOPTR)
+		for i := 0; i < 16; i++ {
+			DATA(4*i, U32(2*i+1))
+		}
+	}
+	l.fn("phaseSplit", "func(dst *float32, q int, src *float32, pairs int, w int)",
+		"phaseSplit"+l.name+" writes dst[(2a+b)*q + p*w/2 + j] = src[(2p+a)*w + 2j+b] for a, b < 2, p < pairs, j < w/2 (w even).")
+	pd, ps := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
+	q, pairs, w := Load(Param("q"), GP64()), Load(Param("pairs"), GP64()), Load(Param("w"), GP64())
+	SHLQ(U8(2), q)
+	// r = (w/2) mod lanes outputs in the masked last vector of a row, from
+	// a = min(2r, lanes) and b = max(2r - lanes, 0) source lanes
+	half, r, a, b, zero := GP64(), GP64(), GP64(), GP64(), GP64()
+	MOVQ(w, half)
+	SHRQ(U8(1), half)
+	MOVQ(half, r)
+	ANDQ(U32(l.w-1), r)
+	XORQ(zero, zero)
+	LEAQ(Mem{Base: r, Index: r, Scale: 1}, a)
+	MOVQ(a, b)
+	SUBQ(U32(l.w), b)
+	CMOVQLT(zero, b)
+	wq := GP64()
+	MOVQ(U32(l.w), wq)
+	CMPQ(a, wq)
+	CMOVQGT(wq, a)
+	const m1, m2, ms = 11, 12, 13 // AVX2 masks of the two tail loads and the tail store
+	const ve, vo = 6, 7           // AVX-512 index vectors
+	if l.w == 16 {
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		t := GP32()
+		BZHIL(a.As32(), ones, t)
+		KMOVW(t, K2)
+		BZHIL(b.As32(), ones, t)
+		KMOVW(t, K3)
+		VMOVUPS(evenIdx, l.v(ve))
+		VMOVUPS(oddIdx, l.v(vo))
+	} else {
+		l.laneMask(a)
+		VMOVUPS(l.v(maskReg), l.v(m1))
+		l.laneMask(b)
+		VMOVUPS(l.v(maskReg), l.v(m2))
+	}
+	l.laneMask(r) // the tail store (K1, or Y15)
+	if l.w != 16 {
+		VMOVUPS(l.v(maskReg), l.v(ms))
+	}
+	// byte limits within a row of outputs: whole vectors, then all
+	lim1, nb := GP64(), GP64()
+	MOVQ(half, lim1)
+	SUBQ(r, lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(half, nb)
+	SHLQ(U8(2), nb)
+	SHLQ(U8(2), w) // bytes of a source row
+	idx, src := GP64(), GP64()
+	split := func(loadMasked bool) {
+		m := func(disp int) Mem { return Mem{Base: src, Index: idx, Scale: 2, Disp: disp} }
+		switch {
+		case !loadMasked:
+			VMOVUPS(m(0), l.v(0))
+			VMOVUPS(m(l.vb), l.v(1))
+		case l.w == 16:
+			VMOVUPS_Z(m(0), K2, l.v(0))
+			VMOVUPS_Z(m(l.vb), K3, l.v(1))
+		default:
+			VMASKMOVPS(m(0), l.v(m1), l.v(0))
+			VMASKMOVPS(m(l.vb), l.v(m2), l.v(1))
+		}
+		if l.w == 16 {
+			VMOVAPS(l.v(0), l.v(2))
+			VPERMT2PS(l.v(1), l.v(ve), l.v(2)) // evens
+			VPERMT2PS(l.v(1), l.v(vo), l.v(0)) // odds
+			return
+		}
+		VSHUFPS(U8(0x88), l.v(1), l.v(0), l.v(2))
+		VSHUFPS(U8(0xdd), l.v(1), l.v(0), l.v(0))
+		VPERMPD(U8(0xd8), l.v(2), l.v(2))
+		VPERMPD(U8(0xd8), l.v(0), l.v(0))
+	}
+	store := func(v int, d Register, masked bool) {
+		switch {
+		case !masked:
+			VMOVUPS(l.v(v), Mem{Base: d, Index: idx, Scale: 1})
+		case l.w == 16:
+			VMOVUPS(l.v(v), K1, Mem{Base: d, Index: idx, Scale: 1})
+		default:
+			VMASKMOVPS(l.v(v), l.v(ms), Mem{Base: d, Index: idx, Scale: 1})
+		}
+	}
+	pairLoop, end := newLabel("pairs"), newLabel("end")
+	de, do := GP64(), GP64()
+	Label(pairLoop)
+	TESTQ(pairs, pairs)
+	JZ(LabelRef(end))
+	for row := 0; row < 2; row++ {
+		// this row's source and its two phase rows
+		if row == 0 {
+			MOVQ(ps, src)
+			MOVQ(pd, de)
+		} else {
+			ADDQ(w, src)
+			LEAQ(Mem{Base: pd, Index: q, Scale: 2}, de)
+		}
+		LEAQ(Mem{Base: de, Index: q, Scale: 1}, do)
+		XORQ(idx, idx)
+		loop1, tail, next := newLabel("loop1"), newLabel("tail"), newLabel("next")
+		Label(loop1)
+		CMPQ(idx, lim1)
+		JAE(LabelRef(tail))
+		split(false)
+		store(2, de, false)
+		store(0, do, false)
+		ADDQ(U32(l.vb), idx)
+		JMP(LabelRef(loop1))
+		Label(tail)
+		CMPQ(idx, nb)
+		JAE(LabelRef(next))
+		split(true)
+		store(2, de, true)
+		store(0, do, true)
+		Label(next)
+	}
+	ADDQ(w, src)
+	MOVQ(src, ps)
+	ADDQ(nb, pd)
+	DECQ(pairs)
+	JMP(LabelRef(pairLoop))
+	Label(end)
+	VZEROUPPER()
+	RET()
 }

@@ -678,11 +678,25 @@ func (l *lvl) outerAdd(withDX bool) {
 // side, C[i*ldc + t*nr + j] = bias[t*nr+j] + Σ_p a[i*lda+p]*b[(t*nr+j)*ldb+p]
 // for i < mr, j < nr. Each of the mr·nr dot products has its own vector
 // accumulator over p (all k, masked tail), reduced once per tile.
-func (l *lvl) gemmNT(mr, nr int) {
+//
+// With rows set it emits gemmNTR instead, whose bias is one per row of C
+// (C[i*ldc+col] = bias[i] + Σ_p …, with mode&2, else none) and whose store is
+// gemmXN's epilogue on the reduced sums: mode&8 stores C and C2 = C·scale[i]
+// + shift[i] (same ldc), mode&4 a ReLU on the last store: a pointwise
+// convolution over few positions (B the input transposed) with the
+// inference-mode batchnorm and ReLU after it.
+func (l *lvl) gemmNT(mr, nr int, rows bool) {
 	name := fmt.Sprintf("gemmNT%dx%d_", mr, nr)
-	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)")
+	sig := "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)"
+	doc := fmt.Sprintf("%s%s computes mt×nt tiles of %d×%d outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*%d.. and columns t*%d...", name, l.name, mr, nr, mr, nr)
+	if rows {
+		name = fmt.Sprintf("gemmNTR%dx%d_", mr, nr)
+		sig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int, mode int, c2 *float32, scale *float32, shift *float32)"
+		doc = fmt.Sprintf("%s%s computes mt×nt tiles of %d×%d outputs of C = A·Bᵀ (+ bias[row] with mode&2; mt ≥ 1); mode&8: C2 = C·scale[row] + shift[row] too; mode&4: ReLU on the last store.", name, l.name, mr, nr)
+	}
+	TEXT(name+l.name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d×%d outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*%d.. and columns t*%d...", name, l.name, mr, nr, mr, nr))
+	Doc(doc)
 	acc := func(i, j int) int { return i*nr + j }
 	breg := func(j int) int { return mr*nr + j } // B vectors after the accumulators
 	areg := mr*nr + nr                           // the A vector
@@ -715,7 +729,11 @@ func (l *lvl) gemmNT(mr, nr int) {
 		}
 		panic("row")
 	}
-	pc, pb, bias, nt := GP64(), GP64(), GP64(), GP64()
+	pc, pb, nt := GP64(), GP64(), GP64()
+	var bias Register
+	if !rows {
+		bias = GP64()
+	}
 	pa, pbt, cnt := GP64(), GP64(), GP64()
 	// The constant store mask of nr lanes: K2 with AVX-512; with AVX2 the
 	// xmm mask is loaded from maskTable at each use.
@@ -730,7 +748,9 @@ func (l *lvl) gemmNT(mr, nr int) {
 	Label(rowBlock)
 	Load(Param("c"), pc)
 	Load(Param("b"), pb)
-	Load(Param("bias"), bias)
+	if !rows {
+		Load(Param("bias"), bias)
+	}
 	Load(Param("nt"), nt)
 	Label(tileLoop)
 	TESTQ(nt, nt)
@@ -800,7 +820,59 @@ func (l *lvl) gemmNT(mr, nr int) {
 		VEXTRACTF32X4orF128(l, a, t[0])
 		VADDPS(x(t[0]), x(a), x(a))
 	}
-	// Bias, then store the rows of the tile.
+	if rows {
+		l.gemmNTRowStore(mr, nr, acc, t, pc, pa, pbt)
+	} else {
+		l.gemmNTColStore(mr, nr, acc, tmp, pc, bias)
+	}
+	pr := GP64()
+	ADDQ(U32(4*nr), pc)
+	IMUL3Q(U32(nr), ldb, pr)
+	ADDQ(pr, pb)
+	DECQ(nt)
+	JMP(LabelRef(tileLoop))
+	Label(end)
+	if rows {
+		nextRowBlock(mr, lda, func() Register {
+			ldc := Load(Param("ldc"), GP64())
+			SHLQ(U8(2), ldc)
+			return ldc
+		}, pr, rowBlock)
+		return
+	}
+	IMUL3Q(U32(mr), lda, pr)
+	ADDQ(pr, param("a"))
+	Load(Param("ldc"), pr)
+	SHLQ(U8(2), pr)
+	IMUL3Q(U32(mr), pr, pr)
+	ADDQ(pr, param("c"))
+	DECQ(param("mt"))
+	JNZ(LabelRef(rowBlock))
+	VZEROUPPER()
+	RET()
+}
+
+// storeRowsX stores the reduced rows of a gemmNT tile (lanes 0..nr-1 of
+// X(acc(i, 0))) at base, rows ldc bytes apart (pr a scratch register).
+func (l *lvl) storeRowsX(mr, nr int, acc func(i, j int) int, base, ldc, pr Register) {
+	MOVQ(base, pr)
+	for i := 0; i < mr; i++ {
+		if i > 0 {
+			ADDQ(ldc, pr)
+		}
+		l.partial(nr, func(masked bool) {
+			if masked {
+				l.storeX(nr, x(acc(i, 0)), Mem{Base: pr})
+			} else {
+				VMOVUPS(x(acc(i, 0)), Mem{Base: pr})
+			}
+		})
+	}
+}
+
+// gemmNTColStore is gemmNT's store: the column bias (one per column of the
+// tile; the register bias advances by the tile), then the rows at pc.
+func (l *lvl) gemmNTColStore(mr, nr int, acc func(i, j int) int, tmp int, pc, bias Register) {
 	noBias := newLabel("nobias")
 	TESTQ(bias, bias)
 	JZ(LabelRef(noBias))
@@ -819,35 +891,65 @@ func (l *lvl) gemmNT(mr, nr int) {
 	ldc, pr := GP64(), GP64()
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
-	MOVQ(pc, pr)
-	for i := 0; i < mr; i++ {
-		if i > 0 {
-			ADDQ(ldc, pr)
+	l.storeRowsX(mr, nr, acc, pc, ldc, pr)
+}
+
+// gemmNTRowStore is gemmNTR's store (see gemmNT): the row bias, C at pc,
+// then with mode&8 the batchnorm and with mode&4 the ReLU (as gemmEpilogue:
+// kept where > 0 or NaN, else +0) into C2. The scratch vectors of row i are
+// two of its accumulators after the reduction, or with fewer than three
+// columns two of the reduction's temporaries t: all below 16, so the VEX
+// compare writes a vector mask on both levels. pst and pp are free GP
+// registers.
+func (l *lvl) gemmNTRowStore(mr, nr int, acc func(i, j int) int, t []int, pc, pst, pp Register) {
+	scratch := func(i int) (int, int) {
+		if nr >= 3 {
+			return acc(i, 1), acc(i, 2)
 		}
-		l.partial(nr, func(masked bool) {
-			if masked {
-				l.storeX(nr, x(acc(i, 0)), Mem{Base: pr})
-			} else {
-				VMOVUPS(x(acc(i, 0)), Mem{Base: pr})
-			}
-		})
+		return t[0], t[1]
 	}
-	ADDQ(U32(4*nr), pc)
-	IMUL3Q(U32(nr), ldb, pr)
-	ADDQ(pr, pb)
-	DECQ(nt)
-	JMP(LabelRef(tileLoop))
-	Label(end)
-	IMUL3Q(U32(mr), lda, pr)
-	ADDQ(pr, param("a"))
-	Load(Param("ldc"), pr)
-	SHLQ(U8(2), pr)
-	IMUL3Q(U32(mr), pr, pr)
-	ADDQ(pr, param("c"))
-	DECQ(param("mt"))
-	JNZ(LabelRef(rowBlock))
-	VZEROUPPER()
-	RET()
+	ldc, pr := GP64(), GP64()
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	noBias, noBN, noRelu := newLabel("nobias"), newLabel("nobn"), newLabel("norelu")
+	TESTQ(U32(2), param("mode")) // nextRowBlock advances even a nil bias
+	JZ(LabelRef(noBias))
+	Load(Param("bias"), pp)
+	for i := 0; i < mr; i++ {
+		s, _ := scratch(i)
+		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, x(s))
+		VADDPS(x(s), x(acc(i, 0)), x(acc(i, 0)))
+	}
+	Label(noBias)
+	MOVQ(pc, pst)
+	TESTQ(U32(8), param("mode"))
+	JZ(LabelRef(noBN))
+	l.storeRowsX(mr, nr, acc, pc, ldc, pr)
+	// The tile of C2: c and c2 advance together by rows, so it is pc − c + c2.
+	MOVQ(param("c2"), pst)
+	SUBQ(param("c"), pst)
+	ADDQ(pc, pst)
+	ps := pr
+	Load(Param("scale"), ps)
+	Load(Param("shift"), pp)
+	for i := 0; i < mr; i++ {
+		s, u := scratch(i)
+		VBROADCASTSS(Mem{Base: ps, Disp: 4 * i}, x(s))
+		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, x(u))
+		VMULPS(x(s), x(acc(i, 0)), x(acc(i, 0)))
+		VADDPS(x(u), x(acc(i, 0)), x(acc(i, 0)))
+	}
+	Label(noBN)
+	TESTQ(U32(4), param("mode"))
+	JZ(LabelRef(noRelu))
+	for i := 0; i < mr; i++ {
+		zero, m := scratch(i)
+		VXORPS(x(zero), x(zero), x(zero))
+		VCMPPS(U8(6), x(zero), x(acc(i, 0)), x(m))
+		VANDPS(x(m), x(acc(i, 0)), x(acc(i, 0)))
+	}
+	Label(noRelu)
+	l.storeRowsX(mr, nr, acc, pst, ldc, pr)
 }
 
 // VEXTRACTF32X4orF128 puts the upper 128 bits of the ymm view of vector
@@ -1088,7 +1190,8 @@ func main() {
 		l.maxPoolKernels()
 		for mr := 1; mr <= l.ntMR; mr++ {
 			for nr := 1; nr <= l.ntNR; nr++ {
-				l.gemmNT(mr, nr)
+				l.gemmNT(mr, nr, false)
+				l.gemmNT(mr, nr, true)
 			}
 		}
 		for mr := 1; mr <= l.xnMR; mr++ {

@@ -2140,6 +2140,7 @@ type Model struct {
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	a72   [BatchChunk][2304]float32 // output
 	gwt72 [32768]float32            // one sample's dL/dW (batched pass)
+	xt72  [1152]float32             // the columns transposed, [Positions][Patch] (inference mode, scratch)
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	a73     [BatchChunk][2304]float32 // output
 	xhat73  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
@@ -2169,6 +2170,7 @@ type Model struct {
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	a78   [BatchChunk][2304]float32 // output
 	gwt78 [65536]float32            // one sample's dL/dW (batched pass)
+	xt78  [2304]float32             // the columns transposed, [Positions][Patch] (inference mode, scratch)
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	a79     [BatchChunk][2304]float32 // output
 	xhat79  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
@@ -3736,7 +3738,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, cf, m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+			runtime.Transpose32(m.xt72[:], cf, Blocks11PwPatch, Blocks11PwPositions)
+			runtime.GemmNTBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, m.xt72[:], m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 		}
 	}
 
@@ -3855,7 +3858,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, cf, m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+			runtime.Transpose32(m.xt78[:], cf, Blocks12PwPatch, Blocks12PwPositions)
+			runtime.GemmNTBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, m.xt78[:], m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 		}
 	}
 
@@ -6538,7 +6542,8 @@ func (m *Model) forwardBatch(nb int) {
 			if m.training {
 				runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, cf, m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+				runtime.Transpose32(m.xt72[:], cf, Blocks11PwPatch, Blocks11PwPositions)
+				runtime.GemmNTBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, m.xt72[:], m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 			}
 		}
 	}
@@ -6747,7 +6752,8 @@ func (m *Model) forwardBatch(nb int) {
 			if m.training {
 				runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, cf, m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+				runtime.Transpose32(m.xt78[:], cf, Blocks12PwPatch, Blocks12PwPositions)
+				runtime.GemmNTBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, m.xt78[:], m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 			}
 		}
 	}

@@ -735,6 +735,7 @@ type Model struct {
 	cols18  [36][8]float64          // im2col of one sample's padded input (batched pass)
 	dcols18 [36][8]float64          // dL/dcols of one sample (batched pass)
 	gwt18   [216]float64            // one sample's dL/dW (batched pass)
+	xt18    [288]float64            // the columns transposed, [Positions][Patch] (inference mode, scratch)
 	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	a19     [BatchChunk][48]float64 // output
 	xhat19  [BatchChunk][48]float64 // normalised input x̂ (training mode)
@@ -750,6 +751,7 @@ type Model struct {
 	cols21  [54][8]float64          // im2col of one sample's padded input (batched pass)
 	dcols21 [54][8]float64          // dL/dcols of one sample (batched pass)
 	gwt21   [324]float64            // one sample's dL/dW (batched pass)
+	xt21    [432]float64            // the columns transposed, [Positions][Patch] (inference mode, scratch)
 	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	a22     [BatchChunk][48]float64 // output
 	xhat22  [BatchChunk][48]float64 // normalised input x̂ (training mode)
@@ -1204,7 +1206,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			runtime.Transpose64(m.xt18[:], cf, Stack3Conv1Patch, Stack3Conv1Positions)
+			runtime.GemmNTBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, m.xt18[:], m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 		}
 	}
 
@@ -1271,7 +1274,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 		} else {
-			runtime.GemmNNBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			runtime.Transpose64(m.xt21[:], cf, Stack3Conv2Patch, Stack3Conv2Positions)
+			runtime.GemmNTBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, m.xt21[:], m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 		}
 	}
 
@@ -2005,7 +2009,8 @@ func (m *Model) forwardBatch(nb int) {
 			if m.training {
 				runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+				runtime.Transpose64(m.xt18[:], cf, Stack3Conv1Patch, Stack3Conv1Positions)
+				runtime.GemmNTBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, m.xt18[:], m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 			}
 		}
 	}
@@ -2117,7 +2122,8 @@ func (m *Model) forwardBatch(nb int) {
 			if m.training {
 				runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 			} else {
-				runtime.GemmNNBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+				runtime.Transpose64(m.xt21[:], cf, Stack3Conv2Patch, Stack3Conv2Positions)
+				runtime.GemmNTBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, m.xt21[:], m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 			}
 		}
 	}

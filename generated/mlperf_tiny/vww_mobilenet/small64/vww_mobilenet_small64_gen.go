@@ -828,6 +828,7 @@ type Model struct {
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	a24   [BatchChunk][32]float64 // output
 	gwt24 [48]float64             // one sample's dL/dW (batched pass)
+	xt24  [24]float64             // the columns transposed, [Positions][Patch] (inference mode, scratch)
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	a25     [BatchChunk][32]float64 // output
 	xhat25  [BatchChunk][32]float64 // normalised input x̂ (training mode)
@@ -1433,7 +1434,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 		} else {
-			runtime.GemmNNBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			runtime.Transpose64(m.xt24[:], cf, Blocks3PwPatch, Blocks3PwPositions)
+			runtime.GemmNTBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, m.xt24[:], m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 		}
 	}
 
@@ -2437,7 +2439,8 @@ func (m *Model) forwardBatch(nb int) {
 			if m.training {
 				runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 			} else {
-				runtime.GemmNNBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+				runtime.Transpose64(m.xt24[:], cf, Blocks3PwPatch, Blocks3PwPositions)
+				runtime.GemmNTBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, m.xt24[:], m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 			}
 		}
 	}
