@@ -70,28 +70,10 @@ func (l *lvl) gatherEven() {
 	INCQ(r)
 	XORQ(zero, zero)
 	LEAQ(Mem{Base: r, Index: r, Scale: 1, Disp: -1}, a)
-	MOVQ(a, b)
-	SUBQ(U32(l.w), b)
-	CMOVQLT(zero, b)
-	wq := GP64()
-	MOVQ(U32(l.w), wq)
-	CMPQ(a, wq)
-	CMOVQGT(wq, a)
 	const m1, m2 = 12, 13 // AVX2 masks of the two tail loads
+	l.pairMasks(a, b, zero, m1, m2)
 	if l.w == 16 {
-		ones := GP32()
-		MOVL(U32(0xffff), ones)
-		t := GP32()
-		BZHIL(a.As32(), ones, t)
-		KMOVW(t, K2)
-		BZHIL(b.As32(), ones, t)
-		KMOVW(t, K3)
 		VMOVUPS(evenIdx, l.v(3))
-	} else {
-		l.laneMask(a)
-		VMOVUPS(l.v(maskReg), l.v(m1))
-		l.laneMask(b)
-		VMOVUPS(l.v(maskReg), l.v(m2))
 	}
 	l.laneMask(r) // the tail store
 	lim1, nb, idx := GP64(), GP64(), GP64()
@@ -146,6 +128,34 @@ func (l *lvl) gatherEven() {
 	RET()
 }
 
+// pairMasks sets the masks of the two loads of a masked last pair of source
+// vectors that reads a source lanes (0 ≤ a ≤ 2w): the first min(a, w), the
+// second max(a−w, 0) lanes, in K2 and K3 with AVX-512, in vector registers
+// m1 and m2 with AVX2. It clobbers a and b; zero holds 0.
+func (l *lvl) pairMasks(a, b, zero GPVirtual, m1, m2 int) {
+	MOVQ(a, b)
+	SUBQ(U32(l.w), b)
+	CMOVQLT(zero, b)
+	wq := GP64()
+	MOVQ(U32(l.w), wq)
+	CMPQ(a, wq)
+	CMOVQGT(wq, a)
+	if l.w == 16 {
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		t := GP32()
+		BZHIL(a.As32(), ones, t)
+		KMOVW(t, K2)
+		BZHIL(b.As32(), ones, t)
+		KMOVW(t, K3)
+		return
+	}
+	l.laneMask(a)
+	VMOVUPS(l.v(maskReg), l.v(m1))
+	l.laneMask(b)
+	VMOVUPS(l.v(maskReg), l.v(m2))
+}
+
 // im2colKernels emits the copies of the convolutions' im2col (gen/convgemm.go).
 func (l *lvl) im2colKernels() {
 	l.copyRows()
@@ -188,30 +198,12 @@ func (l *lvl) phaseSplit() {
 	ANDQ(U32(l.w-1), r)
 	XORQ(zero, zero)
 	LEAQ(Mem{Base: r, Index: r, Scale: 1}, a)
-	MOVQ(a, b)
-	SUBQ(U32(l.w), b)
-	CMOVQLT(zero, b)
-	wq := GP64()
-	MOVQ(U32(l.w), wq)
-	CMPQ(a, wq)
-	CMOVQGT(wq, a)
 	const m1, m2, ms = 11, 12, 13 // AVX2 masks of the two tail loads and the tail store
 	const ve, vo = 6, 7           // AVX-512 index vectors
+	l.pairMasks(a, b, zero, m1, m2)
 	if l.w == 16 {
-		ones := GP32()
-		MOVL(U32(0xffff), ones)
-		t := GP32()
-		BZHIL(a.As32(), ones, t)
-		KMOVW(t, K2)
-		BZHIL(b.As32(), ones, t)
-		KMOVW(t, K3)
 		VMOVUPS(evenIdx, l.v(ve))
 		VMOVUPS(oddIdx, l.v(vo))
-	} else {
-		l.laneMask(a)
-		VMOVUPS(l.v(maskReg), l.v(m1))
-		l.laneMask(b)
-		VMOVUPS(l.v(maskReg), l.v(m2))
 	}
 	l.laneMask(r) // the tail store (K1, or Y15)
 	if l.w != 16 {
