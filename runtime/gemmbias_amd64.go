@@ -25,46 +25,28 @@ func gemmNNScaleShift32(z, y, a, b, bias, scale, shift []float32, m, n, k, relu 
 }
 
 // gemmNTScaleShift32 is GemmNTBiasScaleShift(Relu)32 with the operands
-// checked (relu: 0 or gemmRelu): the gemmNTR tiles, at most four kernel
-// calls as gemmNTAsm.
+// checked (relu: 0 or gemmRelu): the gemmNTR tiles (see ntTileCalls; the
+// bias, scale and shift are one per row).
 func gemmNTScaleShift32(z, y, a, bt, bias, scale, shift []float32, m, n, k, relu int) {
 	if simdLevel == simdGeneric {
 		scalarGemmNTScaleShift(z, y, a, bt, bias, scale, shift, m, n, k, relu)
 		return
 	}
-	if m == 0 || n == 0 {
-		return
-	}
-	tiles, mr0, nr0 := &gemmNTRTiles[1], 4, 4
+	tiles := &gemmNTRTiles[1]
 	if simdLevel == simdAVX2 {
-		tiles, mr0, nr0 = &gemmNTRTiles[0], 3, 3
+		tiles = &gemmNTRTiles[0]
 	}
 	mode := gemmScaleShift | relu
 	if bias != nil {
 		mode |= gemmBias
 	}
-	full, rem := n/nr0, n%nr0
-	mt, mrem := m/mr0, m%mr0
-	block := func(i, mr, blocks int) {
-		pa := ptr32(a, i*k)
+	ntTileCalls(m, n, func(i, mr, mt, j, nr, nt int) {
 		var pbias *float32
 		if bias != nil {
 			pbias = ptr32(bias, i)
 		}
-		ps, pt := ptr32(scale, i), ptr32(shift, i)
-		if full > 0 {
-			tiles[mr][nr0](ptr32(z, i*n), n, pa, k, ptr32(bt, 0), k, pbias, k, full, blocks, mode, ptr32(y, i*n), ps, pt)
-		}
-		if rem > 0 {
-			tiles[mr][rem](ptr32(z, i*n+full*nr0), n, pa, k, ptr32(bt, full*nr0*k), k, pbias, k, 1, blocks, mode, ptr32(y, i*n+full*nr0), ps, pt)
-		}
-	}
-	if mt > 0 {
-		block(0, mr0, mt)
-	}
-	if mrem > 0 {
-		block(mt*mr0, mrem, 1)
-	}
+		tiles[mr][nr](ptr32(z, i*n+j), n, ptr32(a, i*k), k, ptr32(bt, j*k), k, pbias, k, nt, mt, mode, ptr32(y, i*n+j), ptr32(scale, i), ptr32(shift, i))
+	})
 }
 
 // gemmNTRFunc is the signature of the gemmNTR tile kernels.

@@ -490,37 +490,49 @@ var gemmNTTiles = [2][5][5]gemmNTFunc{
 	},
 }
 
-// gemmNTAsm is GemmNT32 on the avx512 or avx2 path, operands checked: at
-// most four kernel calls, each looping over its tiles: the full MR×NR tiles,
-// the narrower tiles of the n%NR columns left, and both for the m%MR rows left.
+// gemmNTAsm is GemmNT32 on the avx512 or avx2 path, operands checked (see
+// ntTileCalls; the bias is one per column).
 func gemmNTAsm(c, a, b, bias []float32, m, n, k int) {
+	tiles := &gemmNTTiles[1]
+	if simdLevel == simdAVX2 {
+		tiles = &gemmNTTiles[0]
+	}
+	ntTileCalls(m, n, func(i, mr, mt, j, nr, nt int) {
+		var pbias *float32
+		if bias != nil {
+			pbias = ptr32(bias, j)
+		}
+		tiles[mr][nr](ptr32(c, i*n+j), n, ptr32(a, i*k), k, ptr32(b, j*k), k, pbias, k, nt, mt)
+	})
+}
+
+// ntTileCalls calls f(i, mr, mt, j, nr, nt) for each kernel call of an m×n
+// product through the gemmNT (or gemmNTR) tiles of the current vector level
+// (avx512 4×4, avx2 3×3), at most four: mt blocks of mr rows from row i, each
+// nt tiles of nr columns from column j — the full tiles, the narrower tiles
+// of the columns left, and both for the rows left.
+func ntTileCalls(m, n int, f func(i, mr, mt, j, nr, nt int)) {
 	if m == 0 || n == 0 {
 		return
 	}
-	tiles, mr0, nr0 := &gemmNTTiles[1], 4, 4
+	mr0, nr0 := 4, 4
 	if simdLevel == simdAVX2 {
-		tiles, mr0, nr0 = &gemmNTTiles[0], 3, 3
+		mr0, nr0 = 3, 3
 	}
 	full, rem := n/nr0, n%nr0
-	var pbias, pbiasRem *float32
-	if bias != nil {
-		pbias, pbiasRem = ptr32(bias, 0), ptr32(bias, full*nr0)
-	}
-	mt, mrem := m/mr0, m%mr0
 	block := func(i, mr, blocks int) {
-		pa := ptr32(a, i*k)
 		if full > 0 {
-			tiles[mr][nr0](ptr32(c, i*n), n, pa, k, ptr32(b, 0), k, pbias, k, full, blocks)
+			f(i, mr, blocks, 0, nr0, full)
 		}
 		if rem > 0 {
-			tiles[mr][rem](ptr32(c, i*n+full*nr0), n, pa, k, ptr32(b, full*nr0*k), k, pbiasRem, k, 1, blocks)
+			f(i, mr, blocks, full*nr0, rem, 1)
 		}
 	}
-	if mt > 0 {
+	if mt := m / mr0; mt > 0 {
 		block(0, mr0, mt)
 	}
-	if mrem > 0 {
-		block(mt*mr0, mrem, 1)
+	if mrem := m % mr0; mrem > 0 {
+		block(m-mrem, mrem, 1)
 	}
 }
 
