@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/bpgen/bpgen/spec"
 	"github.com/dave/jennifer/jen"
@@ -126,19 +125,19 @@ func (p *plan) convBNPrep(f *convBN) []jen.Code {
 // training-mode call train in a training package.
 func (p *plan) convBNGemm(f *convBN, train jen.Code, prefix string, w jen.Code, bops []jen.Code, bias jen.Code, sizes []jen.Code) []jen.Code {
 	scale, shift, _ := bnAffineNames(f.bn)
-	name := prefix + "BiasScaleShift"
-	if f.relu != nil {
-		name += "Relu"
-	}
 	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
 	var pre []jen.Code
-	if prefix == "GemmNN" && convNTSmall(p, f.conv, geom(f.conv)) {
-		// few positions: the columns transposed, then the dot-product tiles
+	if convNTSmall(p, f.conv, geom(f.conv)) {
+		// few positions: the columns (bops[0], GemmNN's B) transposed, then
+		// the dot-product tiles
 		xt := all(mf(convNTName(f.conv)))
 		k := f.conv.GoName
 		pre = []jen.Code{p.kernel("Transpose").Call(xt, bops[0], jen.Id(k+"Patch"), jen.Id(k+"Positions"))}
-		name = "GemmNT" + strings.TrimPrefix(name, "GemmNN")
-		bops = []jen.Code{xt}
+		prefix, bops = "GemmNT", []jen.Code{xt}
+	}
+	name := prefix + "BiasScaleShift"
+	if f.relu != nil {
+		name += "Relu"
 	}
 	args := append(append([]jen.Code{all(p.buf(f.conv.out)), all(p.buf(f.dst())), w}, bops...), bias, all(mf(scale)), all(mf(shift)))
 	fused := append(pre, p.kernel(name).Call(append(args, sizes...)...))
