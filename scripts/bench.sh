@@ -11,9 +11,10 @@
 #     its own module in scripts/gorgonia (never a dependency of bpgen).
 # It prints the median samples/s of every benchmark, one and two cores, with
 # the peers and the ratios, as one Markdown table headed by the CPU and the
-# date. At COUNT 5 the two builds took about 12 minutes on a lightly loaded
-# machine and the peers add 1-2; under a load average near 30 the whole run
-# took 25 minutes, and COUNT 1 (a smoke run, peers timed 0.2 s a round) 11.
+# date. The two builds' rounds alternate per package (below). At COUNT 5 the
+# whole run took about 21 minutes on a quiet machine; COUNT 1 (a smoke run,
+# peers timed 0.2 s a round) about 5.
+# BENCH_PKGS (go list patterns, ./generated/... by default) limits the examples.
 #   bash scripts/bench.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,29 @@ trap 'rm -rf "$tmp"' EXIT
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
 cpu=${cpu:-unknown CPU}
 
-go test -tags purego ./generated/... -run '^$' -bench . -count "$count" > "$tmp/purego.txt"
-go test ./generated/... -run '^$' -bench . -count "$count" > "$tmp/default.txt"
+# Both builds' test binaries first, then the rounds: package by package, one
+# round of each build in turn (the order flips every round), so the two builds
+# of a benchmark are timed within the same minute. Timed one build after the
+# other, this shared host's drift between them was as large as the difference
+# being measured (conv_tiny's identical float64 code at 0.53x in one run).
+mkdir -p "$tmp/bin"
+: > "$tmp/purego.txt"
+: > "$tmp/default.txt"
+go list -f '{{.ImportPath}} {{.Dir}}' ${BENCH_PKGS:-./generated/...} > "$tmp/pkgs"
+while read -r pkg dir <&3; do
+	name=${pkg#*/generated}
+	name=generated${name//\//_}
+	go test -tags purego -c -o "$tmp/bin/$name.purego" "$pkg"
+	go test -c -o "$tmp/bin/$name.default" "$pkg"
+	[ -x "$tmp/bin/$name.default" ] || continue # no test files
+	for ((i = 0; i < count; i++)); do
+		builds="purego default"
+		if ((i % 2)); then builds="default purego"; fi
+		for b in $builds; do
+			(cd "$dir" && "$tmp/bin/$name.$b" -test.run '^$' -test.bench . -test.count 1) >> "$tmp/$b.txt"
+		done
+	done
+done 3< "$tmp/pkgs"
 
 : > "$tmp/peers.jsonl"
 if command -v node > /dev/null; then
