@@ -276,6 +276,7 @@ func genParams(f *jen.File, p *plan) {
 		}
 	})
 	convOffsetVars(f, p)
+	convColsTabVars(f, p)
 	dwTapsVars(f, p)
 }
 

@@ -41,3 +41,50 @@ func scalarCopyRows[T simdFloat](dst []T, ds int, src []T, ss, step, rows, n int
 		}
 	}
 }
+
+// CopyRowsTable64 is CopyRowsTable32 for float64.
+func CopyRowsTable64(dst []float64, ds, dc int, src []float64, ss, sc, step int, tab []int32, c int) {
+	scalarCopyRowsTable(dst, ds, dc, src, ss, sc, step, tab, c)
+}
+
+// checkCopyRowsTable panics unless CopyRowsTable's table is whole and every
+// copy it describes stays inside dst and src.
+func checkCopyRowsTable(nd, ds, dc, ns, ss, sc, step int, tab []int32, c int) {
+	const kernel = "CopyRowsTable"
+	if len(tab)%4 != 0 {
+		panic(fmt.Sprintf("runtime.%s: len(tab) = %d, not a multiple of 4", kernel, len(tab)))
+	}
+	if c < 0 || step < 1 || ds < 0 || dc < 0 || ss < 0 || sc < 0 {
+		panic(fmt.Sprintf("runtime.%s: bad sizes c=%d step=%d ds=%d dc=%d ss=%d sc=%d", kernel, c, step, ds, dc, ss, sc))
+	}
+	if c == 0 {
+		return
+	}
+	for e := 0; e < len(tab); e += 4 {
+		d, s, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+		if d < 0 || s < 0 || rows < 0 || n < 0 {
+			panic(fmt.Sprintf("runtime.%s: bad entry %d: %v", kernel, e/4, tab[e:e+4]))
+		}
+		if rows == 0 || n == 0 {
+			continue
+		}
+		if need := (c-1)*dc + d + (rows-1)*ds + n; need > nd {
+			simdShort(kernel, "dst", nd, need)
+		}
+		if need := (c-1)*sc + s + (rows-1)*ss + (n-1)*step + 1; need > ns {
+			simdShort(kernel, "src", ns, need)
+		}
+	}
+}
+
+func scalarCopyRowsTable[T simdFloat](dst []T, ds, dc int, src []T, ss, sc, step int, tab []int32, c int) {
+	checkCopyRowsTable(len(dst), ds, dc, len(src), ss, sc, step, tab, c)
+	for ch := range c {
+		for e := 0; e < len(tab); e += 4 {
+			d, s, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+			if rows > 0 && n > 0 {
+				scalarCopyRows(dst[ch*dc+d:], ds, src[ch*sc+s:], ss, step, rows, n)
+			}
+		}
+	}
+}

@@ -2,6 +2,8 @@
 
 package runtime
 
+import "unsafe"
+
 // CopyRows32 does dst[r*ds+i] = src[r*ss+i*step] for r < rows and i < n.
 // step ≥ 1 is the convolution's stride along a row; steps 1 and 2 run the
 // vector kernels (a copy, a gather of the even lanes), larger steps a scalar
@@ -21,5 +23,43 @@ func CopyRows32(dst []float32, ds int, src []float32, ss, step, rows, n int) {
 		gatherEven512(&dst[0], ds, &src[0], ss, rows, n)
 	default:
 		gatherEven256(&dst[0], ds, &src[0], ss, rows, n)
+	}
+}
+
+// CopyRowsTable32 runs CopyRows32 for each of c channels and each entry of
+// tab, four int32s (d, s, rows, n): dst[ch*dc+d+r*ds+i] =
+// src[ch*sc+s+r*ss+i*step] for ch < c, r < rows and i < n. One call does a
+// convolution's whole im2col (gen/convgemm.go): with step 1 one kernel call
+// (copyRowsTab), with step 2 one gather call per entry and channel, after a
+// single check of the whole table.
+func CopyRowsTable32(dst []float32, ds, dc int, src []float32, ss, sc, step int, tab []int32, c int) {
+	if step > 2 || simdLevel == simdGeneric {
+		scalarCopyRowsTable(dst, ds, dc, src, ss, sc, step, tab, c)
+		return
+	}
+	checkCopyRowsTable(len(dst), ds, dc, len(src), ss, sc, step, tab, c)
+	if c == 0 || len(tab) == 0 {
+		return
+	}
+	if step == 1 {
+		if simdLevel == simdAVX512 {
+			copyRowsTab512(unsafe.SliceData(dst), ds, dc, unsafe.SliceData(src), ss, sc, &tab[0], len(tab)/4, c)
+		} else {
+			copyRowsTab256(unsafe.SliceData(dst), ds, dc, unsafe.SliceData(src), ss, sc, &tab[0], len(tab)/4, c)
+		}
+		return
+	}
+	for ch := range c {
+		for e := 0; e < len(tab); e += 4 {
+			d, s, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+			if rows == 0 || n == 0 {
+				continue
+			}
+			if simdLevel == simdAVX512 {
+				gatherEven512(&dst[ch*dc+d], ds, &src[ch*sc+s], ss, rows, n)
+			} else {
+				gatherEven256(&dst[ch*dc+d], ds, &src[ch*sc+s], ss, rows, n)
+			}
+		}
 	}
 }

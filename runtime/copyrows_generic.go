@@ -7,3 +7,11 @@ package runtime
 func CopyRows32(dst []float32, ds int, src []float32, ss, step, rows, n int) {
 	scalarCopyRows(dst, ds, src, ss, step, rows, n)
 }
+
+// CopyRowsTable32 runs CopyRows32 for each of c channels and each entry of
+// tab, four int32s (d, s, rows, n): dst[ch*dc+d+r*ds+i] =
+// src[ch*sc+s+r*ss+i*step] for ch < c, r < rows and i < n. One call does a
+// convolution's whole im2col (gen/convgemm.go).
+func CopyRowsTable32(dst []float32, ds, dc int, src []float32, ss, sc, step int, tab []int32, c int) {
+	scalarCopyRowsTable(dst, ds, dc, src, ss, sc, step, tab, c)
+}

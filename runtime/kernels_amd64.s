@@ -30207,3 +30207,249 @@ gemvnobias1736:
 gemvrowend1731:
 	VZEROUPPER
 	RET
+
+// func copyRowsTab512(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRowsTab512(SB), NOSPLIT, $0-72
+	MOVQ ds+8(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ds+8(FP)
+	MOVQ dc+16(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, dc+16(FP)
+	MOVQ ss+32(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ss+32(FP)
+	MOVQ sc+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, sc+40(FP)
+	MOVQ dst+0(FP), AX
+	MOVQ src+24(FP), CX
+	MOVQ c+64(FP), DX
+
+tabch1737:
+	TESTQ DX, DX
+	JZ    tabchend1738
+	MOVQ  tab+48(FP), BX
+	MOVQ  ne+56(FP), SI
+
+tabentry1739:
+	TESTQ   SI, SI
+	JZ      tabentryend1740
+	MOVLQSX (BX), DI
+	LEAQ    (AX)(DI*4), DI
+	MOVLQSX 4(BX), R8
+	LEAQ    (CX)(R8*4), R8
+	MOVLQSX 8(BX), R9
+	MOVLQSX 12(BX), R10
+	MOVQ    R10, R11
+	SHLQ    $0x02, R11
+	CMPQ    R11, ds+8(FP)
+	JNE     tabwhole1743
+	CMPQ    R11, ss+32(FP)
+	JNE     tabwhole1743
+	IMULQ   R9, R10
+	MOVQ    $0x00000001, R9
+
+tabwhole1743:
+	CMPQ  R10, $0x00000010
+	JA    tabgeneral1746
+	MOVL  $0x0000ffff, R11
+	BZHIL R10, R11, R11
+	KMOVW R11, K1
+	MOVQ  ss+32(FP), R10
+	MOVQ  ds+8(FP), R11
+
+tabpair1745:
+	CMPQ      R9, $0x02
+	JB        tabshort1744
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS.Z (R8)(R10*1), K1, Z1
+	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z1, K1, (DI)(R11*1)
+	LEAQ      (R8)(R10*2), R8
+	LEAQ      (DI)(R11*2), DI
+	SUBQ      $0x02, R9
+	JMP       tabpair1745
+
+tabshort1744:
+	TESTQ     R9, R9
+	JZ        tabrowend1742
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS   Z0, K1, (DI)
+	JMP       tabrowend1742
+
+tabgeneral1746:
+	MOVQ  R10, R11
+	ANDQ  $0x0000000f, R11
+	MOVL  $0x0000ffff, R12
+	BZHIL R11, R12, R12
+	KMOVW R12, K1
+	MOVQ  R10, R11
+	ANDQ  $-16, R11
+	SHLQ  $0x02, R11
+	SHLQ  $0x02, R10
+
+tabrow1741:
+	TESTQ R9, R9
+	JZ    tabrowend1742
+	XORQ  R12, R12
+
+loop11748:
+	CMPQ    R12, R11
+	JAE     tail1750
+	VMOVUPS (R8)(R12*1), Z0
+	VMOVUPS Z0, (DI)(R12*1)
+	ADDQ    $0x00000040, R12
+	JMP     loop11748
+
+tail1750:
+	CMPQ      R12, R10
+	JAE       done1749
+	VMOVUPS.Z (R8)(R12*1), K1, Z0
+	VMOVUPS   Z0, K1, (DI)(R12*1)
+
+done1749:
+	ADDQ ss+32(FP), R8
+	ADDQ ds+8(FP), DI
+	DECQ R9
+	JMP  tabrow1741
+
+tabrowend1742:
+	ADDQ $0x10, BX
+	DECQ SI
+	JMP  tabentry1739
+
+tabentryend1740:
+	ADDQ dc+16(FP), AX
+	ADDQ sc+40(FP), CX
+	DECQ DX
+	JMP  tabch1737
+
+tabchend1738:
+	VZEROUPPER
+	RET
+
+// func copyRowsTab256(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+// Requires: AVX
+TEXT ·copyRowsTab256(SB), NOSPLIT, $0-72
+	MOVQ ds+8(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ds+8(FP)
+	MOVQ dc+16(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, dc+16(FP)
+	MOVQ ss+32(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ss+32(FP)
+	MOVQ sc+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, sc+40(FP)
+	MOVQ dst+0(FP), AX
+	MOVQ src+24(FP), CX
+	MOVQ c+64(FP), DX
+
+tabch1751:
+	TESTQ DX, DX
+	JZ    tabchend1752
+	MOVQ  tab+48(FP), BX
+	MOVQ  ne+56(FP), SI
+
+tabentry1753:
+	TESTQ   SI, SI
+	JZ      tabentryend1754
+	MOVLQSX (BX), DI
+	LEAQ    (AX)(DI*4), DI
+	MOVLQSX 4(BX), R8
+	LEAQ    (CX)(R8*4), R8
+	MOVLQSX 8(BX), R9
+	MOVLQSX 12(BX), R10
+	MOVQ    R10, R11
+	SHLQ    $0x02, R11
+	CMPQ    R11, ds+8(FP)
+	JNE     tabwhole1757
+	CMPQ    R11, ss+32(FP)
+	JNE     tabwhole1757
+	IMULQ   R9, R10
+	MOVQ    $0x00000001, R9
+
+tabwhole1757:
+	CMPQ    R10, $0x00000008
+	JA      tabgeneral1760
+	MOVQ    $0x00000008, R11
+	SUBQ    R10, R11
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R11*4), Y15
+	MOVQ    ss+32(FP), R10
+	MOVQ    ds+8(FP), R11
+
+tabpair1759:
+	CMPQ       R9, $0x02
+	JB         tabshort1758
+	VMASKMOVPS (R8), Y15, Y0
+	VMASKMOVPS (R8)(R10*1), Y15, Y1
+	VMASKMOVPS Y0, Y15, (DI)
+	VMASKMOVPS Y1, Y15, (DI)(R11*1)
+	LEAQ       (R8)(R10*2), R8
+	LEAQ       (DI)(R11*2), DI
+	SUBQ       $0x02, R9
+	JMP        tabpair1759
+
+tabshort1758:
+	TESTQ      R9, R9
+	JZ         tabrowend1756
+	VMASKMOVPS (R8), Y15, Y0
+	VMASKMOVPS Y0, Y15, (DI)
+	JMP        tabrowend1756
+
+tabgeneral1760:
+	MOVQ    R10, R11
+	ANDQ    $0x00000007, R11
+	MOVQ    $0x00000008, R12
+	SUBQ    R11, R12
+	LEAQ    maskTable<>+0(SB), R11
+	VMOVUPS (R11)(R12*4), Y15
+	MOVQ    R10, R11
+	ANDQ    $-8, R11
+	SHLQ    $0x02, R11
+	SHLQ    $0x02, R10
+
+tabrow1755:
+	TESTQ R9, R9
+	JZ    tabrowend1756
+	XORQ  R12, R12
+
+loop11762:
+	CMPQ    R12, R11
+	JAE     tail1764
+	VMOVUPS (R8)(R12*1), Y0
+	VMOVUPS Y0, (DI)(R12*1)
+	ADDQ    $0x00000020, R12
+	JMP     loop11762
+
+tail1764:
+	CMPQ       R12, R10
+	JAE        done1763
+	VMASKMOVPS (R8)(R12*1), Y15, Y0
+	VMASKMOVPS Y0, Y15, (DI)(R12*1)
+
+done1763:
+	ADDQ ss+32(FP), R8
+	ADDQ ds+8(FP), DI
+	DECQ R9
+	JMP  tabrow1755
+
+tabrowend1756:
+	ADDQ $0x10, BX
+	DECQ SI
+	JMP  tabentry1753
+
+tabentryend1754:
+	ADDQ dc+16(FP), AX
+	ADDQ sc+40(FP), CX
+	DECQ DX
+	JMP  tabch1751
+
+tabchend1752:
+	VZEROUPPER
+	RET

@@ -130,6 +130,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   10,
 }}
 
+// colsTab0 is layers.0's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{29, 0, 27, 27, 812, 0, 27, 28, 1596, 1, 27, 27, 2353, 0, 28, 27, 3136, 0, 28, 28, 3920, 1, 28, 27, 4705, 28, 27, 27, 5488, 28, 27, 28, 6272, 29, 27, 27}
+
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
 // Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
@@ -234,17 +237,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-			runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-		}
+		runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 		runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
@@ -335,17 +328,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
@@ -438,17 +421,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				}
+				runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -496,17 +469,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				}
+				runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -562,17 +525,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -616,17 +569,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))

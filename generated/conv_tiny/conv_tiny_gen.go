@@ -120,6 +120,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   1,
 }}
 
+// colsTab0 is layers.0's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{0, 0, 3, 3, 9, 1, 3, 3, 18, 4, 3, 3, 27, 5, 3, 3}
+
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
 // Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
@@ -227,12 +230,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-			runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-		}
+		runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 		runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
@@ -378,12 +376,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-			}
+			runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
@@ -558,12 +551,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-				}
+				runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -593,12 +581,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-					runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-				}
+				runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -680,12 +663,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-			}
+			runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -713,12 +691,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*36+0:], 3, xf[c*16+0:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+9:], 3, xf[c*16+1:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+18:], 3, xf[c*16+4:], 4, 1, 3, 3)
-				runtime.CopyRows64(cf[c*36+27:], 3, xf[c*16+5:], 4, 1, 3, 3)
-			}
+			runtime.CopyRowsTable64(cf, 3, 36, xf, 4, 16, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))

@@ -212,6 +212,12 @@ var Tensors = []runtime.Tensor{{
 	Size:   10,
 }}
 
+// colsTab0 is layers.0's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{58, 0, 26, 26, 841, 0, 26, 27, 1624, 0, 26, 28, 2408, 1, 26, 27, 3192, 2, 26, 26, 3950, 0, 27, 26, 4733, 0, 27, 27, 5516, 0, 27, 28, 6300, 1, 27, 27, 7084, 2, 27, 26, 7842, 0, 28, 26, 8625, 0, 28, 27, 9408, 0, 28, 28, 10192, 1, 28, 27, 10976, 2, 28, 26, 11762, 28, 27, 26, 12545, 28, 27, 27, 13328, 28, 27, 28, 14112, 29, 27, 27, 14896, 30, 27, 26, 15682, 56, 26, 26, 16465, 56, 26, 27, 17248, 56, 26, 28, 18032, 57, 26, 27, 18816, 58, 26, 26}
+
+// colsTab2 is layers.2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab2 = []int32{0, 0, 10, 10, 100, 1, 10, 10, 200, 2, 10, 10, 300, 3, 10, 10, 400, 4, 10, 10, 500, 14, 10, 10, 600, 15, 10, 10, 700, 16, 10, 10, 800, 17, 10, 10, 900, 18, 10, 10, 1000, 28, 10, 10, 1100, 29, 10, 10, 1200, 30, 10, 10, 1300, 31, 10, 10, 1400, 32, 10, 10, 1500, 42, 10, 10, 1600, 43, 10, 10, 1700, 44, 10, 10, 1800, 45, 10, 10, 1900, 46, 10, 10, 2000, 56, 10, 10, 2100, 57, 10, 10, 2200, 58, 10, 10, 2300, 59, 10, 10, 2400, 60, 10, 10}
+
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
 // Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
@@ -333,33 +339,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-			runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-			runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-			runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-			runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-			runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-			runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-			runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-			runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-			runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-			runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-			runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-			runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-			runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-			runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-			runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-			runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-		}
+		runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 		runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
@@ -373,33 +353,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
 		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-		for c := 0; c < 6; c++ {
-			runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
-		}
+		runtime.CopyRowsTable32(cf, 10, 2500, xf, 14, 196, 1, colsTab2, 6)
 		runtime.GemmNNBiasRelu32(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 	}
 
@@ -508,33 +462,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-			}
+			runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 			runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
@@ -550,33 +478,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a1[row][:]
 			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-			for c := 0; c < 6; c++ {
-				runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
-			}
+			runtime.CopyRowsTable32(cf, 10, 2500, xf, 14, 196, 1, colsTab2, 6)
 			runtime.GemmNNBiasRelu32(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		}
 	}
@@ -720,33 +622,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a1[row][:]
 			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-			for c := 0; c < 6; c++ {
-				runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
-				runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
-			}
+			runtime.CopyRowsTable32(cf, 10, 2500, xf, 14, 196, 1, colsTab2, 6)
 			dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -854,33 +730,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-					runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-					runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-					runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-					runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-				}
+				runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -976,33 +826,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-					runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-					runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-					runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-					runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-					runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-					runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-					runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-				}
+				runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -1087,33 +911,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
 		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-		for c := 0; c < 6; c++ {
-			runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
-			runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
-		}
+		runtime.CopyRowsTable32(cf, 10, 2500, xf, 14, 196, 1, colsTab2, 6)
 		dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 		for f := range dz {
 			m.Grads.Layers2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -1215,33 +1013,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-			}
+			runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -1333,33 +1105,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
-				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
-				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
-				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
-				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
-				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
-			}
+			runtime.CopyRowsTable32(cf, 28, 19600, xf, 28, 784, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float32(runtime.SumWide32(dz[f][:]))

@@ -369,6 +369,24 @@ var Tensors = []runtime.Tensor{{
 	Size:   10,
 }}
 
+// colsTab0 is conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{29, 0, 27, 27, 812, 0, 27, 28, 1596, 1, 27, 27, 2353, 0, 28, 27, 3136, 0, 28, 28, 3920, 1, 28, 27, 4705, 28, 27, 27, 5488, 28, 27, 28, 6272, 29, 27, 27}
+
+// colsTab4 is layer1.0.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab4 = []int32{15, 0, 13, 13, 210, 0, 13, 14, 406, 1, 13, 13, 589, 0, 14, 13, 784, 0, 14, 14, 980, 1, 14, 13, 1177, 14, 13, 13, 1372, 14, 13, 14, 1568, 15, 13, 13}
+
+// colsTab7 is layer1.0.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab7 = []int32{15, 0, 13, 13, 210, 0, 13, 14, 406, 1, 13, 13, 589, 0, 14, 13, 784, 0, 14, 14, 980, 1, 14, 13, 1177, 14, 13, 13, 1372, 14, 13, 14, 1568, 15, 13, 13}
+
+// colsTab11 is layer2.0.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab11 = []int32{8, 15, 6, 6, 56, 14, 6, 7, 105, 15, 6, 7, 148, 1, 7, 6, 196, 0, 7, 7, 245, 1, 7, 7, 295, 15, 7, 6, 343, 14, 7, 7, 392, 15, 7, 7}
+
+// colsTab14 is layer2.0.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab14 = []int32{8, 0, 6, 6, 56, 0, 6, 7, 105, 1, 6, 6, 148, 0, 7, 6, 196, 0, 7, 7, 245, 1, 7, 6, 295, 7, 6, 6, 343, 7, 6, 7, 392, 8, 6, 6}
+
+// colsTab16 is layer2.0.downsample.0's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab16 = []int32{0, 0, 7, 7}
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 288
 
@@ -650,17 +668,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-			runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-			runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-			runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-			runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-		}
+		runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 		if m.training {
 			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 		} else {
@@ -722,17 +730,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a3[row][:]
 		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-		}
+		runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab4, 16)
 		if m.training {
 			runtime.GemmNN32(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
 		} else {
@@ -789,17 +787,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a6[row][:]
 		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-		}
+		runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab7, 16)
 		if m.training {
 			runtime.GemmNN32(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
 		} else {
@@ -862,17 +850,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
-			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
-			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
-			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
-			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
-			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 7, 441, xf, 28, 196, 2, colsTab11, 16)
 		if m.training {
 			runtime.GemmNN32(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
 		} else {
@@ -929,17 +907,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a13[row][:]
 		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
-			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
-			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
-			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
-			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
-			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
-		}
+		runtime.CopyRowsTable32(cf, 7, 441, xf, 7, 49, 1, colsTab14, 32)
 		if m.training {
 			runtime.GemmNN32(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
 		} else {
@@ -989,9 +957,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 7, 49, xf, 28, 196, 2, colsTab16, 16)
 		if m.training {
 			runtime.GemmNN32(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
 		} else {
@@ -1135,17 +1101,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			if m.training {
 				runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 			} else {
@@ -1252,17 +1208,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a3[row][:]
 			cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-			}
+			runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab4, 16)
 			if m.training {
 				runtime.GemmNN32(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
 			} else {
@@ -1364,17 +1310,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a6[row][:]
 			cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-			}
+			runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab7, 16)
 			if m.training {
 				runtime.GemmNN32(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
 			} else {
@@ -1482,17 +1418,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
-				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
-				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
-				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
-				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
-				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 7, 441, xf, 28, 196, 2, colsTab11, 16)
 			if m.training {
 				runtime.GemmNN32(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
 			} else {
@@ -1594,17 +1520,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a13[row][:]
 			cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
-				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
-				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
-				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
-				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
-				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
-			}
+			runtime.CopyRowsTable32(cf, 7, 441, xf, 7, 49, 1, colsTab14, 32)
 			if m.training {
 				runtime.GemmNN32(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
 			} else {
@@ -1699,9 +1615,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 7, 49, xf, 28, 196, 2, colsTab16, 16)
 			if m.training {
 				runtime.GemmNN32(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
 			} else {
@@ -2017,9 +1931,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 7, 49, xf, 28, 196, 2, colsTab16, 16)
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt16[:])
@@ -2135,17 +2047,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a13[row][:]
 			cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
-				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
-				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
-				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
-				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
-				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
-				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
-			}
+			runtime.CopyRowsTable32(cf, 7, 441, xf, 7, 49, 1, colsTab14, 32)
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt14[:])
@@ -2285,17 +2187,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
-				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
-				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
-				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
-				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
-				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
-				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 7, 441, xf, 28, 196, 2, colsTab11, 16)
 			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt11[:])
@@ -2439,17 +2331,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a6[row][:]
 			cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-			}
+			runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab7, 16)
 			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt7[:])
@@ -2589,17 +2471,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a3[row][:]
 			cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-			}
+			runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab4, 16)
 			dzf := m.e16_0[row][:]
 			runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt4[:])
@@ -2753,17 +2625,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				}
+				runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				runtime.Add32(gw[:], gw[:], m.gwt0[:])
@@ -2804,17 +2666,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-				}
+				runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				runtime.Add32(gw[:], gw[:], m.gwt0[:])
@@ -2935,9 +2787,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 7, 49, xf, 28, 196, 2, colsTab16, 16)
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 		runtime.Add32(gw[:], gw[:], m.gwt16[:])
@@ -3017,17 +2867,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		xf := m.a13[row][:]
 		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
-			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
-			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
-			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
-			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
-			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
-			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
-		}
+		runtime.CopyRowsTable32(cf, 7, 441, xf, 7, 49, 1, colsTab14, 32)
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 		runtime.Add32(gw[:], gw[:], m.gwt14[:])
@@ -3129,17 +2969,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
-			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
-			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
-			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
-			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
-			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
-			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 7, 441, xf, 28, 196, 2, colsTab11, 16)
 		dzf := m.d19[row][:]
 		runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 		runtime.Add32(gw[:], gw[:], m.gwt11[:])
@@ -3243,17 +3073,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		xf := m.a6[row][:]
 		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-		}
+		runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab7, 16)
 		dzf := m.d9[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 		runtime.Add32(gw[:], gw[:], m.gwt7[:])
@@ -3355,17 +3175,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		xf := m.a3[row][:]
 		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
-			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
-			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
-			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
-			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
-		}
+		runtime.CopyRowsTable32(cf, 14, 1764, xf, 14, 196, 1, colsTab4, 16)
 		dzf := m.e16_0[row][:]
 		runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 		runtime.Add32(gw[:], gw[:], m.gwt4[:])
@@ -3479,17 +3289,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt0[:])
@@ -3528,17 +3328,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
-				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
-				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
-				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
-				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
-			}
+			runtime.CopyRowsTable32(cf, 28, 7056, xf, 28, 784, 1, colsTab0, 1)
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			runtime.Add32(gw[:], gw[:], m.gwt0[:])

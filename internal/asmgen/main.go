@@ -1207,6 +1207,9 @@ func main() {
 		l.gemmConvKernels()
 	}
 	gemvAll()
+	for _, l := range []*lvl{avx512, avx2} {
+		l.copyRowsTab()
+	}
 	Generate()
 }
 

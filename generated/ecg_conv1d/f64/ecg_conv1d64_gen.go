@@ -214,6 +214,12 @@ var Tensors = []runtime.Tensor{{
 	Size:   5,
 }}
 
+// colsTab0 is layers.0's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{3, 0, 1, 137, 142, 0, 1, 138, 281, 0, 1, 139, 420, 0, 1, 140, 560, 1, 1, 139, 700, 2, 1, 138, 840, 3, 1, 137}
+
+// colsTab2 is layers.2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab2 = []int32{2, 0, 1, 68, 71, 0, 1, 69, 140, 0, 1, 70, 210, 1, 1, 69, 280, 2, 1, 68}
+
 // dwt4 is layers.4's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt4 = runtime.NewDepthwiseTaps(1, 35, 1, 5, 0, 0, 2)
 
@@ -341,15 +347,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-			runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-			runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-			runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-			runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-			runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-			runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-		}
+		runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 		runtime.GemmNNBiasRelu64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
@@ -363,13 +361,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
 		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows64(cf[c*350+2:], 70, xf[c*70+0:], 70, 1, 1, 68)
-			runtime.CopyRows64(cf[c*350+71:], 70, xf[c*70+0:], 70, 1, 1, 69)
-			runtime.CopyRows64(cf[c*350+140:], 70, xf[c*70+0:], 70, 1, 1, 70)
-			runtime.CopyRows64(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
-			runtime.CopyRows64(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
-		}
+		runtime.CopyRowsTable64(cf, 70, 350, xf, 70, 70, 1, colsTab2, 16)
 		runtime.GemmNNBiasRelu64(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 	}
 
@@ -492,15 +484,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-				runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-				runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-			}
+			runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 			runtime.GemmNNBiasRelu64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
@@ -516,13 +500,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a1[row][:]
 			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows64(cf[c*350+2:], 70, xf[c*70+0:], 70, 1, 1, 68)
-				runtime.CopyRows64(cf[c*350+71:], 70, xf[c*70+0:], 70, 1, 1, 69)
-				runtime.CopyRows64(cf[c*350+140:], 70, xf[c*70+0:], 70, 1, 1, 70)
-				runtime.CopyRows64(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
-				runtime.CopyRows64(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
-			}
+			runtime.CopyRowsTable64(cf, 70, 350, xf, 70, 70, 1, colsTab2, 16)
 			runtime.GemmNNBiasRelu64(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		}
 	}
@@ -729,13 +707,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a1[row][:]
 			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows64(cf[c*350+2:], 70, xf[c*70+0:], 70, 1, 1, 68)
-				runtime.CopyRows64(cf[c*350+71:], 70, xf[c*70+0:], 70, 1, 1, 69)
-				runtime.CopyRows64(cf[c*350+140:], 70, xf[c*70+0:], 70, 1, 1, 70)
-				runtime.CopyRows64(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
-				runtime.CopyRows64(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
-			}
+			runtime.CopyRowsTable64(cf, 70, 350, xf, 70, 70, 1, colsTab2, 16)
 			dz := (*[Layers2Filters][Layers2Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -783,15 +755,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-					runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-					runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-					runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-					runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-					runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-					runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-				}
+				runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -833,15 +797,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-					runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-					runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-					runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-					runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-					runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-					runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-				}
+				runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -962,13 +918,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
 		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows64(cf[c*350+2:], 70, xf[c*70+0:], 70, 1, 1, 68)
-			runtime.CopyRows64(cf[c*350+71:], 70, xf[c*70+0:], 70, 1, 1, 69)
-			runtime.CopyRows64(cf[c*350+140:], 70, xf[c*70+0:], 70, 1, 1, 70)
-			runtime.CopyRows64(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
-			runtime.CopyRows64(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
-		}
+		runtime.CopyRowsTable64(cf, 70, 350, xf, 70, 70, 1, colsTab2, 16)
 		dz := (*[Layers2Filters][Layers2Positions]float64)(unsafe.Pointer(&m.d2[row]))
 		for f := range dz {
 			m.Grads.Layers2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -1010,15 +960,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-				runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-				runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-			}
+			runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -1056,15 +998,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*980+3:], 140, xf[c*140+0:], 140, 1, 1, 137)
-				runtime.CopyRows64(cf[c*980+142:], 140, xf[c*140+0:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+281:], 140, xf[c*140+0:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+420:], 140, xf[c*140+0:], 140, 1, 1, 140)
-				runtime.CopyRows64(cf[c*980+560:], 140, xf[c*140+1:], 140, 1, 1, 139)
-				runtime.CopyRows64(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
-				runtime.CopyRows64(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
-			}
+			runtime.CopyRowsTable64(cf, 140, 980, xf, 140, 140, 1, colsTab0, 1)
 			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				m.Grads.Layers0Bias[f] += float64(runtime.SumWide64(dz[f][:]))

@@ -551,6 +551,33 @@ var offs6 = runtime.ConvOffsets(16, 3, 3, 1, 1, 1156, 34)
 // offs13 is stack2.conv2's offsets of its patch rows into the padded input (runtime.GemmConv).
 var offs13 = runtime.ConvOffsets(32, 3, 3, 1, 1, 324, 18)
 
+// colsTab0 is conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{33, 0, 31, 31, 1056, 0, 31, 32, 2080, 1, 31, 31, 3073, 0, 32, 31, 4096, 0, 32, 32, 5120, 1, 32, 31, 6145, 32, 31, 31, 7168, 32, 31, 32, 8192, 33, 31, 31}
+
+// colsTab3 is stack1.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab3 = []int32{33, 0, 31, 31, 1056, 0, 31, 32, 2080, 1, 31, 31, 3073, 0, 32, 31, 4096, 0, 32, 32, 5120, 1, 32, 31, 6145, 32, 31, 31, 7168, 32, 31, 32, 8192, 33, 31, 31}
+
+// colsTab6 is stack1.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab6 = []int32{33, 0, 31, 31, 1056, 0, 31, 32, 2080, 1, 31, 31, 3073, 0, 32, 31, 4096, 0, 32, 32, 5120, 1, 32, 31, 6145, 32, 31, 31, 7168, 32, 31, 32, 8192, 33, 31, 31}
+
+// colsTab10 is stack2.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab10 = []int32{0, 0, 16, 16, 256, 1, 16, 16, 512, 2, 16, 15, 768, 32, 16, 16, 1024, 33, 16, 16, 1280, 34, 16, 15, 1536, 64, 15, 16, 1792, 65, 15, 16, 2048, 66, 15, 15}
+
+// colsTab13 is stack2.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab13 = []int32{17, 0, 15, 15, 272, 0, 15, 16, 528, 1, 15, 15, 769, 0, 16, 15, 1024, 0, 16, 16, 1280, 1, 16, 15, 1537, 16, 15, 15, 1792, 16, 15, 16, 2048, 17, 15, 15}
+
+// colsTab15 is stack2.shortcut's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab15 = []int32{0, 0, 16, 16}
+
+// colsTab18 is stack3.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab18 = []int32{0, 0, 8, 8, 64, 1, 8, 8, 128, 2, 8, 7, 192, 16, 8, 8, 256, 17, 8, 8, 320, 18, 8, 7, 384, 32, 7, 8, 448, 33, 7, 8, 512, 34, 7, 7}
+
+// colsTab21 is stack3.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab21 = []int32{9, 0, 7, 7, 72, 0, 7, 8, 136, 1, 7, 7, 193, 0, 8, 7, 256, 0, 8, 8, 320, 1, 8, 7, 385, 8, 7, 7, 448, 8, 7, 8, 512, 9, 7, 7}
+
+// colsTab23 is stack3.shortcut's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab23 = []int32{0, 0, 8, 8}
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 480
 
@@ -1043,17 +1070,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
-			runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
-			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
-			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
-		}
+		runtime.CopyRowsTable32(cf, 16, 2304, xf, 64, 1024, 2, colsTab10, 16)
 		if m.training {
 			runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 		} else {
@@ -1156,9 +1173,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-		}
+		runtime.CopyRowsTable32(cf, 16, 256, xf, 64, 1024, 2, colsTab15, 16)
 		runtime.GemmNNBias32(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 	}
 
@@ -1183,17 +1198,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-			runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-			runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 8, 576, xf, 32, 256, 2, colsTab18, 32)
 		if m.training {
 			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 		} else {
@@ -1250,17 +1255,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		for c := 0; c < 64; c++ {
-			runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 8, 576, xf, 8, 64, 1, colsTab21, 64)
 		if m.training {
 			runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 		} else {
@@ -1307,9 +1302,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-		}
+		runtime.CopyRowsTable32(cf, 8, 64, xf, 32, 256, 2, colsTab23, 32)
 		runtime.GemmNNBias32(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 	}
 
@@ -1732,17 +1725,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
-				runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
-				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
-				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
-			}
+			runtime.CopyRowsTable32(cf, 16, 2304, xf, 64, 1024, 2, colsTab10, 16)
 			if m.training {
 				runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 			} else {
@@ -1935,9 +1918,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-			}
+			runtime.CopyRowsTable32(cf, 16, 256, xf, 64, 1024, 2, colsTab15, 16)
 			runtime.GemmNNBias32(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 		}
 	}
@@ -1964,17 +1945,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-				runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-				runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 8, 576, xf, 32, 256, 2, colsTab18, 32)
 			if m.training {
 				runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 			} else {
@@ -2076,17 +2047,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			for c := 0; c < 64; c++ {
-				runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 8, 576, xf, 8, 64, 1, colsTab21, 64)
 			if m.training {
 				runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 			} else {
@@ -2178,9 +2139,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-			}
+			runtime.CopyRowsTable32(cf, 8, 64, xf, 32, 256, 2, colsTab23, 32)
 			runtime.GemmNNBias32(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 		}
 	}
@@ -2346,9 +2305,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-			}
+			runtime.CopyRowsTable32(cf, 8, 64, xf, 32, 256, 2, colsTab23, 32)
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
 				m.Grads.Stack3ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -2468,17 +2425,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			for c := 0; c < 64; c++ {
-				runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-				runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-				runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 8, 576, xf, 8, 64, 1, colsTab21, 64)
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
 				m.Grads.Stack3Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -2622,17 +2569,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-				runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-				runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-			}
+			runtime.CopyRowsTable32(cf, 8, 576, xf, 32, 256, 2, colsTab18, 32)
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
 				m.Grads.Stack3Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -2693,9 +2630,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-			}
+			runtime.CopyRowsTable32(cf, 16, 256, xf, 64, 1024, 2, colsTab15, 16)
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				m.Grads.Stack2ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -2815,17 +2750,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			for c := 0; c < 32; c++ {
-				runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
-				runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
-				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
-				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
-			}
+			runtime.CopyRowsTable32(cf, 16, 2304, xf, 16, 256, 1, colsTab13, 32)
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				m.Grads.Stack2Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -2969,17 +2894,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
-				runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
-				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
-				runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
-				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
-				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
-			}
+			runtime.CopyRowsTable32(cf, 16, 2304, xf, 64, 1024, 2, colsTab10, 16)
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
 				m.Grads.Stack2Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3127,17 +3042,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a5[row][:]
 			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab6, 16)
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				m.Grads.Stack1Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3281,17 +3186,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a2[row][:]
 			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			for c := 0; c < 16; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab3, 16)
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
 				m.Grads.Stack1Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3442,17 +3337,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-					runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-					runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-					runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-					runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-					runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-				}
+				runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3497,17 +3382,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-					runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-					runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-					runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-					runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-					runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-					runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-				}
+				runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3589,9 +3464,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-		}
+		runtime.CopyRowsTable32(cf, 8, 64, xf, 32, 256, 2, colsTab23, 32)
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
 			m.Grads.Stack3ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3675,17 +3548,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		for c := 0; c < 64; c++ {
-			runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
-			runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
-			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
-			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
-			runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
-			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
-			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 8, 576, xf, 8, 64, 1, colsTab21, 64)
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
 			m.Grads.Stack3Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3791,17 +3654,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-			runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-			runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-		}
+		runtime.CopyRowsTable32(cf, 8, 576, xf, 32, 256, 2, colsTab18, 32)
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
 			m.Grads.Stack3Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3856,9 +3709,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-		}
+		runtime.CopyRowsTable32(cf, 16, 256, xf, 64, 1024, 2, colsTab15, 16)
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			m.Grads.Stack2ShortcutBias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -3942,17 +3793,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		for c := 0; c < 32; c++ {
-			runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
-			runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
-			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
-			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
-		}
+		runtime.CopyRowsTable32(cf, 16, 2304, xf, 16, 256, 1, colsTab13, 32)
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			m.Grads.Stack2Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -4058,17 +3899,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
-			runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
-			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
-			runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
-			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
-			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
-		}
+		runtime.CopyRowsTable32(cf, 16, 2304, xf, 64, 1024, 2, colsTab10, 16)
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
 			m.Grads.Stack2Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -4176,17 +4007,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		xf := m.a5[row][:]
 		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-		}
+		runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab6, 16)
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			m.Grads.Stack1Conv2Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -4292,17 +4113,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		xf := m.a2[row][:]
 		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		for c := 0; c < 16; c++ {
-			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-		}
+		runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab3, 16)
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
 			m.Grads.Stack1Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -4415,17 +4226,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -4468,17 +4269,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
-				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
-				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
-				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
-				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
-			}
+			runtime.CopyRowsTable32(cf, 32, 9216, xf, 32, 1024, 1, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))

@@ -1572,6 +1572,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   2,
 }}
 
+// colsTab0 is conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{0, 0, 48, 48, 2304, 1, 48, 48, 4608, 2, 48, 47, 6912, 96, 48, 48, 9216, 97, 48, 48, 11520, 98, 48, 47, 13824, 192, 47, 48, 16128, 193, 47, 48, 18432, 194, 47, 47}
+
 // dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt3 = runtime.NewDepthwiseTaps(48, 48, 3, 3, 1, 1, 1)
 
@@ -2282,17 +2285,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-		for c := 0; c < 3; c++ {
-			runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-			runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-			runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-			runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-			runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-			runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-			runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-			runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-			runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-		}
+		runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 		if m.training {
 			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 		} else {
@@ -4006,17 +3999,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-			}
+			runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 			if m.training {
 				runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 			} else {
@@ -10335,17 +10318,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-					runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-					runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-					runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-					runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-				}
+				runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -10380,17 +10353,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-					runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-					runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-					runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-					runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-					runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-				}
+				runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -12792,17 +12755,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-			}
+			runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))
@@ -12835,17 +12788,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
-				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
-				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
-				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
-			}
+			runtime.CopyRowsTable32(cf, 48, 20736, xf, 192, 9216, 2, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float32(runtime.SumWide32(dz[f][:]))

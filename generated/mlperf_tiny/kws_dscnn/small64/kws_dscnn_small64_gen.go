@@ -373,6 +373,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   3,
 }}
 
+// colsTab0 is conv's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{3, 6, 6, 3, 24, 7, 6, 3, 45, 8, 6, 2, 63, 0, 7, 3, 84, 1, 7, 3, 105, 2, 7, 2, 126, 6, 6, 3, 147, 7, 6, 3, 168, 8, 6, 2, 189, 12, 6, 3, 210, 13, 6, 3, 231, 14, 6, 2}
+
 // dwt4 is ds.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt4 = runtime.NewDepthwiseTaps(7, 3, 3, 3, 1, 1, 1)
 
@@ -635,20 +638,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-		for c := 0; c < 1; c++ {
-			runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-			runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-			runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-			runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-			runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-			runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-			runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-		}
+		runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 		if m.training {
 			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
 		} else {
@@ -1068,20 +1058,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-				runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-			}
+			runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 			if m.training {
 				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
 			} else {
@@ -2374,20 +2351,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-					runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-					runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-					runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-					runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-					runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-				}
+				runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
 					m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2422,20 +2386,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-				for c := 0; c < 1; c++ {
-					runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-					runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-					runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-					runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-					runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-					runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-					runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-				}
+				runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
 					m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2959,20 +2910,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-				runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-			}
+			runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
 				m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3005,20 +2943,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[ConvFilters * ConvPatch]float64)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
-			for c := 0; c < 1; c++ {
-				runtime.CopyRows64(cf[c*252+3:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+24:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+45:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+63:], 3, xf[c*78+0:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+84:], 3, xf[c*78+1:], 12, 2, 7, 3)
-				runtime.CopyRows64(cf[c*252+105:], 3, xf[c*78+2:], 12, 2, 7, 2)
-				runtime.CopyRows64(cf[c*252+126:], 3, xf[c*78+6:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+147:], 3, xf[c*78+7:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+168:], 3, xf[c*78+8:], 12, 2, 6, 2)
-				runtime.CopyRows64(cf[c*252+189:], 3, xf[c*78+12:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
-				runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
-			}
+			runtime.CopyRowsTable64(cf, 3, 252, xf, 12, 78, 2, colsTab0, 1)
 			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
 				m.Grads.ConvBias[f] += float64(runtime.SumWide64(dz[f][:]))

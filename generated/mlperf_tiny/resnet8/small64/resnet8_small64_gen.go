@@ -548,6 +548,33 @@ var offs3 = runtime.ConvOffsets(2, 3, 3, 1, 1, 180, 18)
 // offs6 is stack1.conv2's offsets of its patch rows into the padded input (runtime.GemmConv).
 var offs6 = runtime.ConvOffsets(2, 3, 3, 1, 1, 180, 18)
 
+// colsTab0 is conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{17, 0, 7, 15, 144, 0, 7, 16, 272, 1, 7, 15, 385, 0, 8, 15, 512, 0, 8, 16, 640, 1, 8, 15, 769, 16, 7, 15, 896, 16, 7, 16, 1024, 17, 7, 15}
+
+// colsTab3 is stack1.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab3 = []int32{17, 0, 7, 15, 144, 0, 7, 16, 272, 1, 7, 15, 385, 0, 8, 15, 512, 0, 8, 16, 640, 1, 8, 15, 769, 16, 7, 15, 896, 16, 7, 16, 1024, 17, 7, 15}
+
+// colsTab6 is stack1.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab6 = []int32{17, 0, 7, 15, 144, 0, 7, 16, 272, 1, 7, 15, 385, 0, 8, 15, 512, 0, 8, 16, 640, 1, 8, 15, 769, 16, 7, 15, 896, 16, 7, 16, 1024, 17, 7, 15}
+
+// colsTab10 is stack2.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab10 = []int32{0, 0, 4, 8, 32, 1, 4, 8, 64, 2, 4, 7, 96, 16, 4, 8, 128, 17, 4, 8, 160, 18, 4, 7, 192, 32, 3, 8, 224, 33, 3, 8, 256, 34, 3, 7}
+
+// colsTab13 is stack2.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab13 = []int32{9, 0, 3, 7, 40, 0, 3, 8, 72, 1, 3, 7, 97, 0, 4, 7, 128, 0, 4, 8, 160, 1, 4, 7, 193, 8, 3, 7, 224, 8, 3, 8, 256, 9, 3, 7}
+
+// colsTab15 is stack2.shortcut's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab15 = []int32{0, 0, 4, 8}
+
+// colsTab18 is stack3.conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab18 = []int32{0, 0, 2, 4, 8, 1, 2, 4, 16, 2, 2, 3, 24, 8, 2, 4, 32, 9, 2, 4, 40, 10, 2, 3, 48, 16, 1, 4, 56, 17, 1, 4, 64, 18, 1, 3}
+
+// colsTab21 is stack3.conv2's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab21 = []int32{5, 0, 1, 3, 12, 0, 1, 4, 20, 1, 1, 3, 25, 0, 2, 3, 32, 0, 2, 4, 40, 1, 2, 3, 49, 4, 1, 3, 56, 4, 1, 4, 64, 5, 1, 3}
+
+// colsTab23 is stack3.shortcut's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab23 = []int32{0, 0, 2, 4}
+
 // NumState is the number of non-trainable state values (see State).
 const NumState = 52
 
@@ -1041,17 +1068,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
-			runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
-			runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
-			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
-			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
-		}
+		runtime.CopyRowsTable64(cf, 8, 288, xf, 32, 128, 2, colsTab10, 2)
 		if m.training {
 			runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 		} else {
@@ -1108,17 +1125,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
-			runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
-			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
-			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
-			runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
-			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
-		}
+		runtime.CopyRowsTable64(cf, 8, 288, xf, 8, 32, 1, colsTab13, 4)
 		if m.training {
 			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
 		} else {
@@ -1165,9 +1172,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-		}
+		runtime.CopyRowsTable64(cf, 8, 32, xf, 32, 128, 2, colsTab15, 2)
 		runtime.GemmNNBias64(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 	}
 
@@ -1192,17 +1197,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
-			runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
-			runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
-			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
-			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
-		}
+		runtime.CopyRowsTable64(cf, 4, 72, xf, 16, 32, 2, colsTab18, 4)
 		if m.training {
 			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 		} else {
@@ -1260,17 +1255,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		for c := 0; c < 6; c++ {
-			runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
-			runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
-			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
-			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
-			runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
-			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
-		}
+		runtime.CopyRowsTable64(cf, 4, 72, xf, 4, 8, 1, colsTab21, 6)
 		if m.training {
 			runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 		} else {
@@ -1318,9 +1303,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-		}
+		runtime.CopyRowsTable64(cf, 4, 8, xf, 16, 32, 2, colsTab23, 4)
 		runtime.GemmNNBias64(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 	}
 
@@ -1752,17 +1735,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
-				runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
-				runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
-				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
-				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 288, xf, 32, 128, 2, colsTab10, 2)
 			if m.training {
 				runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 			} else {
@@ -1864,17 +1837,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
-				runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
-				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
-				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
-				runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
-				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 288, xf, 8, 32, 1, colsTab13, 4)
 			if m.training {
 				runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
 			} else {
@@ -1966,9 +1929,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-			}
+			runtime.CopyRowsTable64(cf, 8, 32, xf, 32, 128, 2, colsTab15, 2)
 			runtime.GemmNNBias64(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 		}
 	}
@@ -1995,17 +1956,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
-				runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
-				runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
-				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
-				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
-			}
+			runtime.CopyRowsTable64(cf, 4, 72, xf, 16, 32, 2, colsTab18, 4)
 			if m.training {
 				runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 			} else {
@@ -2108,17 +2059,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			for c := 0; c < 6; c++ {
-				runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
-				runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
-				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
-				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
-				runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
-				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
-			}
+			runtime.CopyRowsTable64(cf, 4, 72, xf, 4, 8, 1, colsTab21, 6)
 			if m.training {
 				runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 			} else {
@@ -2211,9 +2152,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-			}
+			runtime.CopyRowsTable64(cf, 4, 8, xf, 16, 32, 2, colsTab23, 4)
 			runtime.GemmNNBias64(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 		}
 	}
@@ -2384,9 +2323,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-			}
+			runtime.CopyRowsTable64(cf, 4, 8, xf, 16, 32, 2, colsTab23, 4)
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
 				m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2506,17 +2443,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			for c := 0; c < 6; c++ {
-				runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
-				runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
-				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
-				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
-				runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
-				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
-				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
-			}
+			runtime.CopyRowsTable64(cf, 4, 72, xf, 4, 8, 1, colsTab21, 6)
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
 				m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2660,17 +2587,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
-				runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
-				runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
-				runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
-				runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
-				runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
-			}
+			runtime.CopyRowsTable64(cf, 4, 72, xf, 16, 32, 2, colsTab18, 4)
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
 				m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2731,9 +2648,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-			}
+			runtime.CopyRowsTable64(cf, 8, 32, xf, 32, 128, 2, colsTab15, 2)
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -2853,17 +2768,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			for c := 0; c < 4; c++ {
-				runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
-				runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
-				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
-				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
-				runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
-				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
-				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 288, xf, 8, 32, 1, colsTab13, 4)
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3007,17 +2912,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
-				runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
-				runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
-				runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
-				runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
-				runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 288, xf, 32, 128, 2, colsTab10, 2)
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
 				m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3165,17 +3060,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a5[row][:]
 			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-			}
+			runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab6, 2)
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3319,17 +3204,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			xf := m.a2[row][:]
 			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			for c := 0; c < 2; c++ {
-				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-			}
+			runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab3, 2)
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
 				m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3480,17 +3355,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-					runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-					runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-					runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-					runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-					runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-				}
+				runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3535,17 +3400,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-					runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-					runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-					runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-					runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-					runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-					runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-				}
+				runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3703,9 +3558,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*8+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-		}
+		runtime.CopyRowsTable64(cf, 4, 8, xf, 16, 32, 2, colsTab23, 4)
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
 			m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3789,17 +3642,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		for c := 0; c < 6; c++ {
-			runtime.CopyRows64(cf[c*72+5:], 4, xf[c*8+0:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+12:], 4, xf[c*8+0:], 4, 1, 1, 4)
-			runtime.CopyRows64(cf[c*72+20:], 4, xf[c*8+1:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+25:], 4, xf[c*8+0:], 4, 1, 2, 3)
-			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*8+0:], 4, 1, 2, 4)
-			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*8+1:], 4, 1, 2, 3)
-			runtime.CopyRows64(cf[c*72+49:], 4, xf[c*8+4:], 4, 1, 1, 3)
-			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*8+4:], 4, 1, 1, 4)
-			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*8+5:], 4, 1, 1, 3)
-		}
+		runtime.CopyRowsTable64(cf, 4, 72, xf, 4, 8, 1, colsTab21, 6)
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
 			m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3905,17 +3748,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*72+0:], 4, xf[c*32+0:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+8:], 4, xf[c*32+1:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+16:], 4, xf[c*32+2:], 16, 2, 2, 3)
-			runtime.CopyRows64(cf[c*72+24:], 4, xf[c*32+8:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+32:], 4, xf[c*32+9:], 16, 2, 2, 4)
-			runtime.CopyRows64(cf[c*72+40:], 4, xf[c*32+10:], 16, 2, 2, 3)
-			runtime.CopyRows64(cf[c*72+48:], 4, xf[c*32+16:], 16, 2, 1, 4)
-			runtime.CopyRows64(cf[c*72+56:], 4, xf[c*32+17:], 16, 2, 1, 4)
-			runtime.CopyRows64(cf[c*72+64:], 4, xf[c*32+18:], 16, 2, 1, 3)
-		}
+		runtime.CopyRowsTable64(cf, 4, 72, xf, 16, 32, 2, colsTab18, 4)
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
 			m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3970,9 +3803,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*32+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-		}
+		runtime.CopyRowsTable64(cf, 8, 32, xf, 32, 128, 2, colsTab15, 2)
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4056,17 +3887,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		for c := 0; c < 4; c++ {
-			runtime.CopyRows64(cf[c*288+9:], 8, xf[c*32+0:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+40:], 8, xf[c*32+0:], 8, 1, 3, 8)
-			runtime.CopyRows64(cf[c*288+72:], 8, xf[c*32+1:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+97:], 8, xf[c*32+0:], 8, 1, 4, 7)
-			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*32+0:], 8, 1, 4, 8)
-			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*32+1:], 8, 1, 4, 7)
-			runtime.CopyRows64(cf[c*288+193:], 8, xf[c*32+8:], 8, 1, 3, 7)
-			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*32+8:], 8, 1, 3, 8)
-			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*32+9:], 8, 1, 3, 7)
-		}
+		runtime.CopyRowsTable64(cf, 8, 288, xf, 8, 32, 1, colsTab13, 4)
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4172,17 +3993,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*288+0:], 8, xf[c*128+0:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+32:], 8, xf[c*128+1:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+64:], 8, xf[c*128+2:], 32, 2, 4, 7)
-			runtime.CopyRows64(cf[c*288+96:], 8, xf[c*128+16:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+128:], 8, xf[c*128+17:], 32, 2, 4, 8)
-			runtime.CopyRows64(cf[c*288+160:], 8, xf[c*128+18:], 32, 2, 4, 7)
-			runtime.CopyRows64(cf[c*288+192:], 8, xf[c*128+32:], 32, 2, 3, 8)
-			runtime.CopyRows64(cf[c*288+224:], 8, xf[c*128+33:], 32, 2, 3, 8)
-			runtime.CopyRows64(cf[c*288+256:], 8, xf[c*128+34:], 32, 2, 3, 7)
-		}
+		runtime.CopyRowsTable64(cf, 8, 288, xf, 32, 128, 2, colsTab10, 2)
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
 			m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4290,17 +4101,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		xf := m.a5[row][:]
 		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-			runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-			runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-			runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-			runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-			runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-		}
+		runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab6, 2)
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4406,17 +4207,7 @@ func (m *Model) backward(needDX bool) {
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		xf := m.a2[row][:]
 		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		for c := 0; c < 2; c++ {
-			runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-			runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-			runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-			runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-			runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-			runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-			runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-		}
+		runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab3, 2)
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
 			m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4529,17 +4320,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-			}
+			runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4582,17 +4363,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*1152+17:], 16, xf[c*128+0:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+144:], 16, xf[c*128+0:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+272:], 16, xf[c*128+1:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+385:], 16, xf[c*128+0:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+512:], 16, xf[c*128+0:], 16, 1, 8, 16)
-				runtime.CopyRows64(cf[c*1152+640:], 16, xf[c*128+1:], 16, 1, 8, 15)
-				runtime.CopyRows64(cf[c*1152+769:], 16, xf[c*128+16:], 16, 1, 7, 15)
-				runtime.CopyRows64(cf[c*1152+896:], 16, xf[c*128+16:], 16, 1, 7, 16)
-				runtime.CopyRows64(cf[c*1152+1024:], 16, xf[c*128+17:], 16, 1, 7, 15)
-			}
+			runtime.CopyRowsTable64(cf, 16, 1152, xf, 16, 128, 1, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))

@@ -591,6 +591,9 @@ var Tensors = []runtime.Tensor{{
 	Size:   2,
 }}
 
+// colsTab0 is conv1's im2col table: (columns offset, input offset, rows, count) per kernel offset (runtime.CopyRowsTable).
+var colsTab0 = []int32{0, 0, 8, 8, 64, 1, 8, 8, 128, 2, 8, 7, 192, 16, 8, 8, 256, 17, 8, 8, 320, 18, 8, 7, 384, 32, 7, 8, 448, 33, 7, 8, 512, 34, 7, 7}
+
 // dwt3 is blocks.0.dw's taps over its unpadded input planes (runtime.Depthwise, inference mode).
 var dwt3 = runtime.NewDepthwiseTaps(8, 8, 3, 3, 1, 1, 1)
 
@@ -940,17 +943,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-		for c := 0; c < 3; c++ {
-			runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-			runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-			runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-			runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-			runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-		}
+		runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 		if m.training {
 			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 		} else {
@@ -1585,17 +1578,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 			if m.training {
 				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 			} else {
@@ -3764,17 +3747,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-					runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-					runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-				}
+				runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -3809,17 +3782,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xf := m.x[row][:]
 				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-				for c := 0; c < 3; c++ {
-					runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-					runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-					runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-				}
+				runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4681,17 +4644,7 @@ func (m *Model) backward(needDX bool) {
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
@@ -4724,17 +4677,7 @@ func (m *Model) backward(needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
-			for c := 0; c < 3; c++ {
-				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
-				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
-				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
-				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
-			}
+			runtime.CopyRowsTable64(cf, 8, 576, xf, 32, 256, 2, colsTab0, 3)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
