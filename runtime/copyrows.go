@@ -88,3 +88,56 @@ func scalarCopyRowsTable[T simdFloat](dst []T, ds, dc int, src []T, ss, sc, step
 		}
 	}
 }
+
+// AddRowsTable64 is AddRowsTable32 for float64.
+func AddRowsTable64(dst []float64, ds, dc int, src []float64, ss, sc int, tab []int32, c int) {
+	scalarAddRowsTable(dst, ds, dc, src, ss, sc, tab, c)
+}
+
+// checkAddRowsTable panics unless AddRowsTable's table is whole and every
+// row it adds stays inside dst and src.
+func checkAddRowsTable(nd, ds, dc, ns, ss, sc int, tab []int32, c int) {
+	const kernel = "AddRowsTable"
+	if len(tab)%4 != 0 {
+		panic(fmt.Sprintf("runtime.%s: len(tab) = %d, not a multiple of 4", kernel, len(tab)))
+	}
+	if c < 0 || ds < 0 || dc < 0 || ss < 0 || sc < 0 {
+		panic(fmt.Sprintf("runtime.%s: bad sizes c=%d ds=%d dc=%d ss=%d sc=%d", kernel, c, ds, dc, ss, sc))
+	}
+	if c == 0 {
+		return
+	}
+	for e := 0; e < len(tab); e += 4 {
+		s, d, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+		if d < 0 || s < 0 || rows < 0 || n < 0 {
+			panic(fmt.Sprintf("runtime.%s: bad entry %d: %v", kernel, e/4, tab[e:e+4]))
+		}
+		if rows == 0 || n == 0 {
+			continue
+		}
+		if need := (c-1)*dc + d + (rows-1)*ds + n; need > nd {
+			simdShort(kernel, "dst", nd, need)
+		}
+		if need := (c-1)*sc + s + (rows-1)*ss + n; need > ns {
+			simdShort(kernel, "src", ns, need)
+		}
+	}
+}
+
+func scalarAddRowsTable[T simdFloat](dst []T, ds, dc int, src []T, ss, sc int, tab []int32, c int) {
+	checkAddRowsTable(len(dst), ds, dc, len(src), ss, sc, tab, c)
+	for e := 0; e < len(tab); e += 4 {
+		s, d, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+		if n == 0 {
+			continue
+		}
+		for r := range rows { // the kernels' order: channels inside rows
+			for ch := range c {
+				y, x := dst[ch*dc+d+r*ds:][:n], src[ch*sc+s+r*ss:][:n]
+				for i := range y {
+					y[i] += x[i]
+				}
+			}
+		}
+	}
+}

@@ -63,3 +63,24 @@ func CopyRowsTable32(dst []float32, ds, dc int, src []float32, ss, sc, step int,
 		}
 	}
 }
+
+// AddRowsTable32 is the transpose of CopyRowsTable32 (step 1) over the same
+// table: for each entry (s, d, rows, n) of tab, dst[ch*dc+d+r*ds+i] +=
+// src[ch*sc+s+r*ss+i] for ch < c, r < rows and i < n, each element
+// receiving its terms in entry order. One call does a convolution's whole
+// col2im (gen/convgemm.go; kernel addRowsTab).
+func AddRowsTable32(dst []float32, ds, dc int, src []float32, ss, sc int, tab []int32, c int) {
+	if simdLevel == simdGeneric {
+		scalarAddRowsTable(dst, ds, dc, src, ss, sc, tab, c)
+		return
+	}
+	checkAddRowsTable(len(dst), ds, dc, len(src), ss, sc, tab, c)
+	if c == 0 || len(tab) == 0 {
+		return
+	}
+	if simdLevel == simdAVX512 {
+		addRowsTab512(unsafe.SliceData(dst), ds, dc, unsafe.SliceData(src), ss, sc, &tab[0], len(tab)/4, c)
+	} else {
+		addRowsTab256(unsafe.SliceData(dst), ds, dc, unsafe.SliceData(src), ss, sc, &tab[0], len(tab)/4, c)
+	}
+}

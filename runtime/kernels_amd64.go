@@ -979,7 +979,17 @@ func gemvRow256(y *float32, w *float32, x *float32, b *float32, rows int, cols i
 //go:noescape
 func copyRowsTab512(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
 
+// addRowsTab512 does dst[ch*dc+e1+r*ds+i] += src[ch*sc+e0+r*ss+i] for each entry (e0, e1, rows, n) of tab's ne, r < rows, ch < c and i < n.
+//
+//go:noescape
+func addRowsTab512(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+
 // copyRowsTab256 does dst[ch*dc+e0+r*ds+i] = src[ch*sc+e1+r*ss+i] for ch < c, each entry (e0, e1, rows, n) of tab's ne and r < rows, i < n.
 //
 //go:noescape
 func copyRowsTab256(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+
+// addRowsTab256 does dst[ch*dc+e1+r*ds+i] += src[ch*sc+e0+r*ss+i] for each entry (e0, e1, rows, n) of tab's ne, r < rows, ch < c and i < n.
+//
+//go:noescape
+func addRowsTab256(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)

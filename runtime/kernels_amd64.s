@@ -30330,6 +30330,146 @@ tabchend1738:
 	VZEROUPPER
 	RET
 
+// func addRowsTab512(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addRowsTab512(SB), NOSPLIT, $0-72
+	MOVQ ds+8(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ds+8(FP)
+	MOVQ dc+16(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, dc+16(FP)
+	MOVQ ss+32(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ss+32(FP)
+	MOVQ sc+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, sc+40(FP)
+	MOVQ tab+48(FP), AX
+	MOVQ ne+56(FP), CX
+
+addtabentry1751:
+	TESTQ   CX, CX
+	JZ      addtabentryend1752
+	MOVLQSX (AX), BX
+	MOVQ    src+24(FP), R9
+	LEAQ    (R9)(BX*4), BX
+	MOVLQSX 4(AX), DX
+	MOVQ    dst+0(FP), DI
+	LEAQ    (DI)(DX*4), DX
+	MOVLQSX 8(AX), SI
+	MOVLQSX 12(AX), DI
+	CMPQ    DI, $0x00000010
+	JA      addtabgeneral1757
+	MOVL    $0x0000ffff, R8
+	BZHIL   DI, R8, R8
+	KMOVW   R8, K1
+	MOVQ    sc+40(FP), R8
+	MOVQ    dc+16(FP), R11
+
+addtabsrow1758:
+	TESTQ SI, SI
+	JZ    addtabsrowend1759
+	MOVQ  BX, R9
+	MOVQ  DX, DI
+	MOVQ  c+64(FP), R10
+
+addtabspair1760:
+	CMPQ      R10, $0x02
+	JB        addtabsone1761
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VMOVUPS.Z (R9)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R11*1), K1, Z3
+	VADDPS    Z0, Z1, Z1
+	VADDPS    Z2, Z3, Z3
+	VMOVUPS   Z1, K1, (DI)
+	VMOVUPS   Z3, K1, (DI)(R11*1)
+	LEAQ      (R9)(R8*2), R9
+	LEAQ      (DI)(R11*2), DI
+	SUBQ      $0x02, R10
+	JMP       addtabspair1760
+
+addtabsone1761:
+	TESTQ     R10, R10
+	JZ        addtabschend1762
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)
+
+addtabschend1762:
+	ADDQ ss+32(FP), BX
+	ADDQ ds+8(FP), DX
+	DECQ SI
+	JMP  addtabsrow1758
+
+addtabsrowend1759:
+	JMP addtabrowend1754
+
+addtabgeneral1757:
+	MOVQ  DI, R8
+	ANDQ  $0x0000000f, R8
+	MOVL  $0x0000ffff, R9
+	BZHIL R8, R9, R9
+	KMOVW R9, K1
+	MOVQ  DI, R8
+	ANDQ  $-16, R8
+	SHLQ  $0x02, R8
+	MOVQ  DI, R11
+	SHLQ  $0x02, R11
+
+addtabrow1753:
+	TESTQ SI, SI
+	JZ    addtabrowend1754
+	MOVQ  BX, R9
+	MOVQ  DX, DI
+	MOVQ  c+64(FP), R10
+
+addtabch1755:
+	TESTQ R10, R10
+	JZ    addtabchend1756
+	XORQ  R12, R12
+
+loop11764:
+	CMPQ    R12, R8
+	JAE     tail1766
+	VMOVUPS (R9)(R12*1), Z0
+	VMOVUPS (DI)(R12*1), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (DI)(R12*1)
+	ADDQ    $0x00000040, R12
+	JMP     loop11764
+
+tail1766:
+	CMPQ      R12, R11
+	JAE       done1765
+	VMOVUPS.Z (R9)(R12*1), K1, Z0
+	VMOVUPS.Z (DI)(R12*1), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (DI)(R12*1)
+
+done1765:
+	ADDQ sc+40(FP), R9
+	ADDQ dc+16(FP), DI
+	DECQ R10
+	JMP  addtabch1755
+
+addtabchend1756:
+	ADDQ ss+32(FP), BX
+	ADDQ ds+8(FP), DX
+	DECQ SI
+	JMP  addtabrow1753
+
+addtabrowend1754:
+	ADDQ $0x10, AX
+	DECQ CX
+	JMP  addtabentry1751
+
+addtabentryend1752:
+	VZEROUPPER
+	RET
+
 // func copyRowsTab256(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
 // Requires: AVX
 TEXT ·copyRowsTab256(SB), NOSPLIT, $0-72
@@ -30349,15 +30489,15 @@ TEXT ·copyRowsTab256(SB), NOSPLIT, $0-72
 	MOVQ src+24(FP), CX
 	MOVQ c+64(FP), DX
 
-tabch1751:
+tabch1767:
 	TESTQ DX, DX
-	JZ    tabchend1752
+	JZ    tabchend1768
 	MOVQ  tab+48(FP), BX
 	MOVQ  ne+56(FP), SI
 
-tabentry1753:
+tabentry1769:
 	TESTQ   SI, SI
-	JZ      tabentryend1754
+	JZ      tabentryend1770
 	MOVLQSX (BX), DI
 	LEAQ    (AX)(DI*4), DI
 	MOVLQSX 4(BX), R8
@@ -30367,15 +30507,15 @@ tabentry1753:
 	MOVQ    R10, R11
 	SHLQ    $0x02, R11
 	CMPQ    R11, ds+8(FP)
-	JNE     tabwhole1757
+	JNE     tabwhole1773
 	CMPQ    R11, ss+32(FP)
-	JNE     tabwhole1757
+	JNE     tabwhole1773
 	IMULQ   R9, R10
 	MOVQ    $0x00000001, R9
 
-tabwhole1757:
+tabwhole1773:
 	CMPQ    R10, $0x00000008
-	JA      tabgeneral1760
+	JA      tabgeneral1776
 	MOVQ    $0x00000008, R11
 	SUBQ    R10, R11
 	LEAQ    maskTable<>+0(SB), R10
@@ -30383,9 +30523,9 @@ tabwhole1757:
 	MOVQ    ss+32(FP), R10
 	MOVQ    ds+8(FP), R11
 
-tabpair1759:
+tabpair1775:
 	CMPQ       R9, $0x02
-	JB         tabshort1758
+	JB         tabshort1774
 	VMASKMOVPS (R8), Y15, Y0
 	VMASKMOVPS (R8)(R10*1), Y15, Y1
 	VMASKMOVPS Y0, Y15, (DI)
@@ -30393,16 +30533,16 @@ tabpair1759:
 	LEAQ       (R8)(R10*2), R8
 	LEAQ       (DI)(R11*2), DI
 	SUBQ       $0x02, R9
-	JMP        tabpair1759
+	JMP        tabpair1775
 
-tabshort1758:
+tabshort1774:
 	TESTQ      R9, R9
-	JZ         tabrowend1756
+	JZ         tabrowend1772
 	VMASKMOVPS (R8), Y15, Y0
 	VMASKMOVPS Y0, Y15, (DI)
-	JMP        tabrowend1756
+	JMP        tabrowend1772
 
-tabgeneral1760:
+tabgeneral1776:
 	MOVQ    R10, R11
 	ANDQ    $0x00000007, R11
 	MOVQ    $0x00000008, R12
@@ -30414,42 +30554,184 @@ tabgeneral1760:
 	SHLQ    $0x02, R11
 	SHLQ    $0x02, R10
 
-tabrow1755:
+tabrow1771:
 	TESTQ R9, R9
-	JZ    tabrowend1756
+	JZ    tabrowend1772
 	XORQ  R12, R12
 
-loop11762:
+loop11778:
 	CMPQ    R12, R11
-	JAE     tail1764
+	JAE     tail1780
 	VMOVUPS (R8)(R12*1), Y0
 	VMOVUPS Y0, (DI)(R12*1)
 	ADDQ    $0x00000020, R12
-	JMP     loop11762
+	JMP     loop11778
 
-tail1764:
+tail1780:
 	CMPQ       R12, R10
-	JAE        done1763
+	JAE        done1779
 	VMASKMOVPS (R8)(R12*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (DI)(R12*1)
 
-done1763:
+done1779:
 	ADDQ ss+32(FP), R8
 	ADDQ ds+8(FP), DI
 	DECQ R9
-	JMP  tabrow1755
+	JMP  tabrow1771
 
-tabrowend1756:
+tabrowend1772:
 	ADDQ $0x10, BX
 	DECQ SI
-	JMP  tabentry1753
+	JMP  tabentry1769
 
-tabentryend1754:
+tabentryend1770:
 	ADDQ dc+16(FP), AX
 	ADDQ sc+40(FP), CX
 	DECQ DX
-	JMP  tabch1751
+	JMP  tabch1767
 
-tabchend1752:
+tabchend1768:
+	VZEROUPPER
+	RET
+
+// func addRowsTab256(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)
+// Requires: AVX
+TEXT ·addRowsTab256(SB), NOSPLIT, $0-72
+	MOVQ ds+8(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ds+8(FP)
+	MOVQ dc+16(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, dc+16(FP)
+	MOVQ ss+32(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, ss+32(FP)
+	MOVQ sc+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, sc+40(FP)
+	MOVQ tab+48(FP), AX
+	MOVQ ne+56(FP), CX
+
+addtabentry1781:
+	TESTQ   CX, CX
+	JZ      addtabentryend1782
+	MOVLQSX (AX), BX
+	MOVQ    src+24(FP), R9
+	LEAQ    (R9)(BX*4), BX
+	MOVLQSX 4(AX), DX
+	MOVQ    dst+0(FP), DI
+	LEAQ    (DI)(DX*4), DX
+	MOVLQSX 8(AX), SI
+	MOVLQSX 12(AX), DI
+	CMPQ    DI, $0x00000008
+	JA      addtabgeneral1787
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	MOVQ    sc+40(FP), R8
+	MOVQ    dc+16(FP), R11
+
+addtabsrow1788:
+	TESTQ SI, SI
+	JZ    addtabsrowend1789
+	MOVQ  BX, R9
+	MOVQ  DX, DI
+	MOVQ  c+64(FP), R10
+
+addtabspair1790:
+	CMPQ       R10, $0x02
+	JB         addtabsone1791
+	VMASKMOVPS (R9), Y15, Y0
+	VMASKMOVPS (DI), Y15, Y1
+	VMASKMOVPS (R9)(R8*1), Y15, Y2
+	VMASKMOVPS (DI)(R11*1), Y15, Y3
+	VADDPS     Y0, Y1, Y1
+	VADDPS     Y2, Y3, Y3
+	VMASKMOVPS Y1, Y15, (DI)
+	VMASKMOVPS Y3, Y15, (DI)(R11*1)
+	LEAQ       (R9)(R8*2), R9
+	LEAQ       (DI)(R11*2), DI
+	SUBQ       $0x02, R10
+	JMP        addtabspair1790
+
+addtabsone1791:
+	TESTQ      R10, R10
+	JZ         addtabschend1792
+	VMASKMOVPS (R9), Y15, Y0
+	VMASKMOVPS (DI), Y15, Y1
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS Y1, Y15, (DI)
+
+addtabschend1792:
+	ADDQ ss+32(FP), BX
+	ADDQ ds+8(FP), DX
+	DECQ SI
+	JMP  addtabsrow1788
+
+addtabsrowend1789:
+	JMP addtabrowend1784
+
+addtabgeneral1787:
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R8
+	VMOVUPS (R8)(R9*4), Y15
+	MOVQ    DI, R8
+	ANDQ    $-8, R8
+	SHLQ    $0x02, R8
+	MOVQ    DI, R11
+	SHLQ    $0x02, R11
+
+addtabrow1783:
+	TESTQ SI, SI
+	JZ    addtabrowend1784
+	MOVQ  BX, R9
+	MOVQ  DX, DI
+	MOVQ  c+64(FP), R10
+
+addtabch1785:
+	TESTQ R10, R10
+	JZ    addtabchend1786
+	XORQ  R12, R12
+
+loop11794:
+	CMPQ    R12, R8
+	JAE     tail1796
+	VMOVUPS (R9)(R12*1), Y0
+	VMOVUPS (DI)(R12*1), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (DI)(R12*1)
+	ADDQ    $0x00000020, R12
+	JMP     loop11794
+
+tail1796:
+	CMPQ       R12, R11
+	JAE        done1795
+	VMASKMOVPS (R9)(R12*1), Y15, Y0
+	VMASKMOVPS (DI)(R12*1), Y15, Y1
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS Y1, Y15, (DI)(R12*1)
+
+done1795:
+	ADDQ sc+40(FP), R9
+	ADDQ dc+16(FP), DI
+	DECQ R10
+	JMP  addtabch1785
+
+addtabchend1786:
+	ADDQ ss+32(FP), BX
+	ADDQ ds+8(FP), DX
+	DECQ SI
+	JMP  addtabrow1783
+
+addtabrowend1784:
+	ADDQ $0x10, AX
+	DECQ CX
+	JMP  addtabentry1781
+
+addtabentryend1782:
 	VZEROUPPER
 	RET

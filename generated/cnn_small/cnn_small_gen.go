@@ -433,33 +433,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
-				}
+				runtime.AddRowsTable32(dxf, 28, 784, dcf, 28, 7056, colsTab0, 1)
 			}
 		} else {
 			for row := 0; row < nb; row++ {
@@ -537,33 +511,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
-			}
+			runtime.AddRowsTable32(dxf, 28, 784, dcf, 28, 7056, colsTab0, 1)
 		} else {
 			runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))

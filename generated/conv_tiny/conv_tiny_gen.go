@@ -563,18 +563,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*36+0:], 3, dxf[c*16+0:], 4, 3, 3)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*36+9:], 3, dxf[c*16+1:], 4, 3, 3)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*36+18:], 3, dxf[c*16+4:], 4, 3, 3)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*36+27:], 3, dxf[c*16+5:], 4, 3, 3)
-				}
+				runtime.AddRowsTable64(dxf, 4, 16, dcf, 3, 36, colsTab0, 1)
 			}
 		} else {
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
@@ -675,18 +664,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+0:], 3, dxf[c*16+0:], 4, 3, 3)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+9:], 3, dxf[c*16+1:], 4, 3, 3)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+18:], 3, dxf[c*16+4:], 4, 3, 3)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*36+27:], 3, dxf[c*16+5:], 4, 3, 3)
-			}
+			runtime.AddRowsTable64(dxf, 4, 16, dcf, 3, 36, colsTab0, 1)
 		} else {
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]

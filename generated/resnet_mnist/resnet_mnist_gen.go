@@ -2055,33 +2055,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
 			dxf := m.d19[row][:]
 			clear(dxf)
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+8:], 7, dxf[c*49+0:], 7, 6, 6)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+56:], 7, dxf[c*49+0:], 7, 6, 7)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+105:], 7, dxf[c*49+1:], 7, 6, 6)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+148:], 7, dxf[c*49+0:], 7, 7, 6)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+196:], 7, dxf[c*49+0:], 7, 7, 7)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+245:], 7, dxf[c*49+1:], 7, 7, 6)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+295:], 7, dxf[c*49+7:], 7, 6, 6)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+343:], 7, dxf[c*49+7:], 7, 6, 7)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*441+392:], 7, dxf[c*49+8:], 7, 6, 6)
-			}
+			runtime.AddRowsTable32(dxf, 7, 49, dcf, 7, 441, colsTab14, 32)
 		}
 	}
 
@@ -2339,33 +2313,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
 			dxf := m.e16_0[row][:]
 			clear(dxf)
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
-			}
+			runtime.AddRowsTable32(dxf, 14, 196, dcf, 14, 1764, colsTab7, 16)
 		}
 	}
 
@@ -2479,33 +2427,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
 			dxf := m.d9[row][:]
 			clear(dxf)
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
-			}
+			runtime.AddRowsTable32(dxf, 14, 196, dcf, 14, 1764, colsTab4, 16)
 		}
 	}
 
@@ -2633,33 +2555,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
-				}
+				runtime.AddRowsTable32(dxf, 28, 784, dcf, 28, 7056, colsTab0, 1)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -2875,33 +2771,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
 		dxf := m.d19[row][:]
 		clear(dxf)
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+8:], 7, dxf[c*49+0:], 7, 6, 6)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+56:], 7, dxf[c*49+0:], 7, 6, 7)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+105:], 7, dxf[c*49+1:], 7, 6, 6)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+148:], 7, dxf[c*49+0:], 7, 7, 6)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+196:], 7, dxf[c*49+0:], 7, 7, 7)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+245:], 7, dxf[c*49+1:], 7, 7, 6)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+295:], 7, dxf[c*49+7:], 7, 6, 6)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+343:], 7, dxf[c*49+7:], 7, 6, 7)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*441+392:], 7, dxf[c*49+8:], 7, 6, 6)
-		}
+		runtime.AddRowsTable32(dxf, 7, 49, dcf, 7, 441, colsTab14, 32)
 	}
 
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
@@ -3081,33 +2951,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
 		dxf := m.e16_0[row][:]
 		clear(dxf)
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
-		}
+		runtime.AddRowsTable32(dxf, 14, 196, dcf, 14, 1764, colsTab7, 16)
 	}
 
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
@@ -3183,33 +3027,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
 		dxf := m.d9[row][:]
 		clear(dxf)
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+15:], 14, dxf[c*196+0:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+210:], 14, dxf[c*196+0:], 14, 13, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+406:], 14, dxf[c*196+1:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+589:], 14, dxf[c*196+0:], 14, 14, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+784:], 14, dxf[c*196+0:], 14, 14, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+980:], 14, dxf[c*196+1:], 14, 14, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1177:], 14, dxf[c*196+14:], 14, 13, 13)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1372:], 14, dxf[c*196+14:], 14, 13, 14)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*1764+1568:], 14, dxf[c*196+15:], 14, 13, 13)
-		}
+		runtime.AddRowsTable32(dxf, 14, 196, dcf, 14, 1764, colsTab4, 16)
 	}
 
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
@@ -3297,33 +3115,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+29:], 28, dxf[c*784+0:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+812:], 28, dxf[c*784+0:], 28, 27, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+1596:], 28, dxf[c*784+1:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+2353:], 28, dxf[c*784+0:], 28, 28, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+3136:], 28, dxf[c*784+0:], 28, 28, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+3920:], 28, dxf[c*784+1:], 28, 28, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+4705:], 28, dxf[c*784+28:], 28, 27, 27)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+5488:], 28, dxf[c*784+28:], 28, 27, 28)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows32(1, dcf[c*7056+6272:], 28, dxf[c*784+29:], 28, 27, 27)
-			}
+			runtime.AddRowsTable32(dxf, 28, 784, dcf, 28, 7056, colsTab0, 1)
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]

@@ -1209,6 +1209,7 @@ func main() {
 	gemvAll()
 	for _, l := range []*lvl{avx512, avx2} {
 		l.copyRowsTab()
+		l.addRowsTab()
 	}
 	Generate()
 }

@@ -719,21 +719,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 			dxf := m.d5[row][:]
 			clear(dxf)
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows64(1, dcf[c*350+2:], 70, dxf[c*70+0:], 70, 1, 68)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows64(1, dcf[c*350+71:], 70, dxf[c*70+0:], 70, 1, 69)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows64(1, dcf[c*350+140:], 70, dxf[c*70+0:], 70, 1, 70)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows64(1, dcf[c*350+210:], 70, dxf[c*70+1:], 70, 1, 69)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows64(1, dcf[c*350+280:], 70, dxf[c*70+2:], 70, 1, 68)
-			}
+			runtime.AddRowsTable64(dxf, 70, 70, dcf, 70, 350, colsTab2, 16)
 		}
 	}
 
@@ -767,27 +753,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+3:], 140, dxf[c*140+0:], 140, 1, 137)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+142:], 140, dxf[c*140+0:], 140, 1, 138)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+281:], 140, dxf[c*140+0:], 140, 1, 139)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+420:], 140, dxf[c*140+0:], 140, 1, 140)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+560:], 140, dxf[c*140+1:], 140, 1, 139)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+700:], 140, dxf[c*140+2:], 140, 1, 138)
-				}
-				for c := 0; c < 1; c++ {
-					runtime.AxpyRows64(1, dcf[c*980+840:], 140, dxf[c*140+3:], 140, 1, 137)
-				}
+				runtime.AddRowsTable64(dxf, 140, 140, dcf, 140, 980, colsTab0, 1)
 			}
 		} else {
 			for row := 0; row < nb; row++ {
@@ -930,21 +896,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 		dxf := m.d5[row][:]
 		clear(dxf)
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows64(1, dcf[c*350+2:], 70, dxf[c*70+0:], 70, 1, 68)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows64(1, dcf[c*350+71:], 70, dxf[c*70+0:], 70, 1, 69)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows64(1, dcf[c*350+140:], 70, dxf[c*70+0:], 70, 1, 70)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows64(1, dcf[c*350+210:], 70, dxf[c*70+1:], 70, 1, 69)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows64(1, dcf[c*350+280:], 70, dxf[c*70+2:], 70, 1, 68)
-		}
+		runtime.AddRowsTable64(dxf, 70, 70, dcf, 70, 350, colsTab2, 16)
 	}
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
@@ -972,27 +924,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+3:], 140, dxf[c*140+0:], 140, 1, 137)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+142:], 140, dxf[c*140+0:], 140, 1, 138)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+281:], 140, dxf[c*140+0:], 140, 1, 139)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+420:], 140, dxf[c*140+0:], 140, 1, 140)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+560:], 140, dxf[c*140+1:], 140, 1, 139)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+700:], 140, dxf[c*140+2:], 140, 1, 138)
-			}
-			for c := 0; c < 1; c++ {
-				runtime.AxpyRows64(1, dcf[c*980+840:], 140, dxf[c*140+3:], 140, 1, 137)
-			}
+			runtime.AddRowsTable64(dxf, 140, 140, dcf, 140, 980, colsTab0, 1)
 		} else {
 			runtime.ReluBackward64(m.a0[row][:], m.d2[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))

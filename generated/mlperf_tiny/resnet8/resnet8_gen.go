@@ -2437,33 +2437,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 			dxf := m.d25[row][:]
 			clear(dxf)
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
-			}
-			for c := 0; c < 64; c++ {
-				runtime.AxpyRows32(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
-			}
+			runtime.AddRowsTable32(dxf, 8, 64, dcf, 8, 576, colsTab21, 64)
 		}
 	}
 
@@ -2762,33 +2736,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 			dxf := m.e23_0[row][:]
 			clear(dxf)
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+17:], 16, dxf[c*256+0:], 16, 15, 15)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+272:], 16, dxf[c*256+0:], 16, 15, 16)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+528:], 16, dxf[c*256+1:], 16, 15, 15)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+769:], 16, dxf[c*256+0:], 16, 16, 15)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+1024:], 16, dxf[c*256+0:], 16, 16, 16)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+1280:], 16, dxf[c*256+1:], 16, 16, 15)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+1537:], 16, dxf[c*256+16:], 16, 15, 15)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+1792:], 16, dxf[c*256+16:], 16, 15, 16)
-			}
-			for c := 0; c < 32; c++ {
-				runtime.AxpyRows32(1, dcf[c*2304+2048:], 16, dxf[c*256+17:], 16, 15, 15)
-			}
+			runtime.AddRowsTable32(dxf, 16, 256, dcf, 16, 2304, colsTab13, 32)
 		}
 	}
 
@@ -3054,33 +3002,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 			dxf := m.e15_0[row][:]
 			clear(dxf)
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-			}
+			runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab6, 16)
 		}
 	}
 
@@ -3198,33 +3120,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 			dxf := m.d8[row][:]
 			clear(dxf)
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-			}
-			for c := 0; c < 16; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-			}
+			runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab3, 16)
 		}
 	}
 
@@ -3349,33 +3245,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-				}
+				runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab0, 3)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -3560,33 +3430,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 		dxf := m.d25[row][:]
 		clear(dxf)
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
-		}
-		for c := 0; c < 64; c++ {
-			runtime.AxpyRows32(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
-		}
+		runtime.AddRowsTable32(dxf, 8, 64, dcf, 8, 576, colsTab21, 64)
 	}
 
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
@@ -3805,33 +3649,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 		dxf := m.e23_0[row][:]
 		clear(dxf)
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+17:], 16, dxf[c*256+0:], 16, 15, 15)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+272:], 16, dxf[c*256+0:], 16, 15, 16)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+528:], 16, dxf[c*256+1:], 16, 15, 15)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+769:], 16, dxf[c*256+0:], 16, 16, 15)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+1024:], 16, dxf[c*256+0:], 16, 16, 16)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+1280:], 16, dxf[c*256+1:], 16, 16, 15)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+1537:], 16, dxf[c*256+16:], 16, 15, 15)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+1792:], 16, dxf[c*256+16:], 16, 15, 16)
-		}
-		for c := 0; c < 32; c++ {
-			runtime.AxpyRows32(1, dcf[c*2304+2048:], 16, dxf[c*256+17:], 16, 15, 15)
-		}
+		runtime.AddRowsTable32(dxf, 16, 256, dcf, 16, 2304, colsTab13, 32)
 	}
 
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
@@ -4019,33 +3837,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 		dxf := m.e15_0[row][:]
 		clear(dxf)
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-		}
+		runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab6, 16)
 	}
 
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
@@ -4125,33 +3917,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 		dxf := m.d8[row][:]
 		clear(dxf)
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-		}
-		for c := 0; c < 16; c++ {
-			runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-		}
+		runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab3, 16)
 	}
 
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
@@ -4238,33 +4004,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+33:], 32, dxf[c*1024+0:], 32, 31, 31)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+1056:], 32, dxf[c*1024+0:], 32, 31, 32)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+2080:], 32, dxf[c*1024+1:], 32, 31, 31)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+3073:], 32, dxf[c*1024+0:], 32, 32, 31)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+4096:], 32, dxf[c*1024+0:], 32, 32, 32)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+5120:], 32, dxf[c*1024+1:], 32, 32, 31)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+6145:], 32, dxf[c*1024+32:], 32, 31, 31)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+7168:], 32, dxf[c*1024+32:], 32, 31, 32)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows32(1, dcf[c*9216+8192:], 32, dxf[c*1024+33:], 32, 31, 31)
-			}
+			runtime.AddRowsTable32(dxf, 32, 1024, dcf, 32, 9216, colsTab0, 3)
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]

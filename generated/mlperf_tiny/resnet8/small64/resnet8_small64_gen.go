@@ -2455,33 +2455,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 			dxf := m.d25[row][:]
 			clear(dxf)
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
-			}
-			for c := 0; c < 6; c++ {
-				runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
-			}
+			runtime.AddRowsTable64(dxf, 4, 8, dcf, 4, 72, colsTab21, 6)
 		}
 	}
 
@@ -2780,33 +2754,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 			dxf := m.e23_0[row][:]
 			clear(dxf)
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
-			}
-			for c := 0; c < 4; c++ {
-				runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
-			}
+			runtime.AddRowsTable64(dxf, 8, 32, dcf, 8, 288, colsTab13, 4)
 		}
 	}
 
@@ -3072,33 +3020,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 			dxf := m.e15_0[row][:]
 			clear(dxf)
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-			}
+			runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab6, 2)
 		}
 	}
 
@@ -3216,33 +3138,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 			dxf := m.d8[row][:]
 			clear(dxf)
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-			}
-			for c := 0; c < 2; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-			}
+			runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab3, 2)
 		}
 	}
 
@@ -3367,33 +3263,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxf := m.dx[row][:]
 				clear(dxf)
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-				}
-				for c := 0; c < 3; c++ {
-					runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-				}
+				runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab0, 3)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -3654,33 +3524,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 		dxf := m.d25[row][:]
 		clear(dxf)
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+5:], 4, dxf[c*8+0:], 4, 1, 3)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+12:], 4, dxf[c*8+0:], 4, 1, 4)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+20:], 4, dxf[c*8+1:], 4, 1, 3)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+25:], 4, dxf[c*8+0:], 4, 2, 3)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+32:], 4, dxf[c*8+0:], 4, 2, 4)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+40:], 4, dxf[c*8+1:], 4, 2, 3)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+49:], 4, dxf[c*8+4:], 4, 1, 3)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+56:], 4, dxf[c*8+4:], 4, 1, 4)
-		}
-		for c := 0; c < 6; c++ {
-			runtime.AxpyRows64(1, dcf[c*72+64:], 4, dxf[c*8+5:], 4, 1, 3)
-		}
+		runtime.AddRowsTable64(dxf, 4, 8, dcf, 4, 72, colsTab21, 6)
 	}
 
 	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
@@ -3899,33 +3743,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 		dxf := m.e23_0[row][:]
 		clear(dxf)
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+9:], 8, dxf[c*32+0:], 8, 3, 7)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+40:], 8, dxf[c*32+0:], 8, 3, 8)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+72:], 8, dxf[c*32+1:], 8, 3, 7)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+97:], 8, dxf[c*32+0:], 8, 4, 7)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+128:], 8, dxf[c*32+0:], 8, 4, 8)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+160:], 8, dxf[c*32+1:], 8, 4, 7)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+193:], 8, dxf[c*32+8:], 8, 3, 7)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+224:], 8, dxf[c*32+8:], 8, 3, 8)
-		}
-		for c := 0; c < 4; c++ {
-			runtime.AxpyRows64(1, dcf[c*288+256:], 8, dxf[c*32+9:], 8, 3, 7)
-		}
+		runtime.AddRowsTable64(dxf, 8, 32, dcf, 8, 288, colsTab13, 4)
 	}
 
 	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
@@ -4113,33 +3931,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 		dxf := m.e15_0[row][:]
 		clear(dxf)
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-		}
+		runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab6, 2)
 	}
 
 	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
@@ -4219,33 +4011,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 		dxf := m.d8[row][:]
 		clear(dxf)
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-		}
-		for c := 0; c < 2; c++ {
-			runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-		}
+		runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab3, 2)
 	}
 
 	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
@@ -4332,33 +4098,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxf := m.dx[row][:]
 			clear(dxf)
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+17:], 16, dxf[c*128+0:], 16, 7, 15)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+144:], 16, dxf[c*128+0:], 16, 7, 16)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+272:], 16, dxf[c*128+1:], 16, 7, 15)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+385:], 16, dxf[c*128+0:], 16, 8, 15)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+512:], 16, dxf[c*128+0:], 16, 8, 16)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+640:], 16, dxf[c*128+1:], 16, 8, 15)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+769:], 16, dxf[c*128+16:], 16, 7, 15)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+896:], 16, dxf[c*128+16:], 16, 7, 16)
-			}
-			for c := 0; c < 3; c++ {
-				runtime.AxpyRows64(1, dcf[c*1152+1024:], 16, dxf[c*128+17:], 16, 7, 15)
-			}
+			runtime.AddRowsTable64(dxf, 16, 128, dcf, 16, 1152, colsTab0, 3)
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xf := m.x[row][:]
