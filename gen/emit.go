@@ -21,6 +21,9 @@ const rowVar = "row"
 // While Step is emitted (p.step set), the buffers it names are one step of
 // the row: (*(*[64]float32)(m.a3[row][pos*64:])).
 func (p *plan) buf(name string) *jen.Statement {
+	if name == "x" && p.inputVar != "" {
+		return jen.Parens(jen.Op("*").Id(p.inputVar))
+	}
 	if p.step != nil {
 		if w, ok := p.step.widths[name]; ok {
 			return jen.Parens(jen.Op("*").Add(p.rowPtr(name, w))) // Step: one step of the buffer

@@ -15,6 +15,7 @@ type plan struct {
 	pkg       string // Go package name
 	source    string // spec file named in the header
 	nodes     []*node
+	inputVar  string // while set, buf("x") is this variable's array (Forward's first layer)
 	tensors   []tensor
 	inference bool   // forward-only package
 	weights   string // embedded weight file, or ""

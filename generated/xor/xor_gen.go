@@ -208,12 +208,17 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
 	const row = 0
-	m.x[row] = *inputFlat(x)
+	xin := inputFlat(x)
+	if m.holds(unsafe.Pointer(xin)) {
+		// an output fed back as the input: copy it before the layers write
+		m.x[row] = *xin
+		xin = &m.x[row]
+	}
 
 	// layers.0 (dense [2]→[4], tanh), spec line 9
 	{
 		w := &m.Params.Layers0Weight
-		x := &m.x[row]
+		x := &(*xin)
 		z := &m.z0[row]
 		{
 			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + m.Params.Layers0Bias[0]
@@ -225,6 +230,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			m.a0[row][j] = math.Tanh(v)
 		}
 	}
+	m.x[row] = *xin
 
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
 	{
@@ -239,6 +245,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 	return &m.a1[row]
+}
+
+// holds reports whether ptr points into the Model.
+func (m *Model) holds(ptr unsafe.Pointer) bool {
+	b, q := uintptr(unsafe.Pointer(m)), uintptr(ptr)
+	return q >= b && q < b+unsafe.Sizeof(*m)
 }
 
 // Loss returns the mse loss of one output against its target.

@@ -796,15 +796,21 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
 	const row = 0
-	m.x[row] = *inputFlat(x)
+	xin := inputFlat(x)
+	if m.holds(unsafe.Pointer(xin)) {
+		// an output fed back as the input: copy it before the layers write
+		m.x[row] = *xin
+		xin = &m.x[row]
+	}
 
 	// encoder.0.fc (dense [640]→[128]), spec line 20
 	{
 		w := &m.Params.Encoder0FcWeight
-		x := &m.x[row]
+		x := &(*xin)
 		z := &m.a0[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Encoder0FcOut*Encoder0FcIn), x[:], m.Params.Encoder0FcBias[:], Encoder0FcOut, Encoder0FcIn)
 	}
+	m.x[row] = *xin
 
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
 	{
@@ -1457,6 +1463,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], OutOut*OutIn), x[:], m.Params.OutBias[:], OutOut, OutIn)
 	}
 	return &m.a27[row]
+}
+
+// holds reports whether ptr points into the Model.
+func (m *Model) holds(ptr unsafe.Pointer) bool {
+	b, q := uintptr(unsafe.Pointer(m)), uintptr(ptr)
+	return q >= b && q < b+unsafe.Sizeof(*m)
 }
 
 // Loss returns the mse loss of one output against its target.

@@ -1,6 +1,7 @@
 package ad_autoencoder
 
 import (
+	"math"
 	"testing"
 
 	small64 "github.com/bpgen/bpgen/generated/mlperf_tiny/ad_autoencoder/small64"
@@ -85,4 +86,29 @@ func TestSyncBatchNorm(t *testing.T) {
 	syncNet.TestFit(t, xs, ys, cfg)
 	xs, ys = small.Inputs(4, 7)
 	syncNet.TestZeroAllocs(t, xs, ys)
+}
+
+// TestForwardFedBack feeds Forward's output, which points into the Model,
+// back as its input. Forward's first layer reads the caller's input in place
+// and copies it into the Model after that layer (an input inside the Model
+// is copied first, in case that layer writes where it lies, as it can where
+// buffers are reused): the result must be that of the same values from a
+// copy, and the input kept for Backward must be those values.
+func TestForwardFedBack(t *testing.T) {
+	m, ref := New(), New()
+	var x Input
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i)))
+	}
+	out := m.Forward(&x)
+	in := *out
+	ref.Params = m.Params
+	want := *ref.Forward(&in)
+	got := *m.Forward(out)
+	if got != want {
+		t.Fatal("Forward of its own output differs from Forward of a copy")
+	}
+	if m.x[0] != in {
+		t.Fatal("the input kept for Backward is not the fed-back output")
+	}
 }

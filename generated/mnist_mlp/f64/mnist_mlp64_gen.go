@@ -206,16 +206,22 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
 	const row = 0
-	m.x[row] = *inputFlat(x)
+	xin := inputFlat(x)
+	if m.holds(unsafe.Pointer(xin)) {
+		// an output fed back as the input: copy it before the layers write
+		m.x[row] = *xin
+		xin = &m.x[row]
+	}
 
 	// layers.0 (dense [784]→[128], relu), spec line 6
 	{
 		w := &m.Params.Layers0Weight
-		x := &m.x[row]
+		x := &(*xin)
 		z := &m.z0[row]
 		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), x[:], m.Params.Layers0Bias[:], Layers0Out, Layers0In)
 		runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
 	}
+	m.x[row] = *xin
 
 	// layers.1 (dense [128]→[10]), spec line 7
 	{
@@ -225,6 +231,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), x[:], m.Params.Layers1Bias[:], Layers1Out, Layers1In)
 	}
 	return &m.a1[row]
+}
+
+// holds reports whether ptr points into the Model.
+func (m *Model) holds(ptr unsafe.Pointer) bool {
+	b, q := uintptr(unsafe.Pointer(m)), uintptr(ptr)
+	return q >= b && q < b+unsafe.Sizeof(*m)
 }
 
 // Loss returns the softmax_cross_entropy loss of one output against its target.

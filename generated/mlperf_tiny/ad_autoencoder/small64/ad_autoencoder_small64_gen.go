@@ -796,12 +796,17 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
 	const row = 0
-	m.x[row] = *inputFlat(x)
+	xin := inputFlat(x)
+	if m.holds(unsafe.Pointer(xin)) {
+		// an output fed back as the input: copy it before the layers write
+		m.x[row] = *xin
+		xin = &m.x[row]
+	}
 
 	// encoder.0.fc (dense [10]→[6]), spec line 8
 	{
 		w := &m.Params.Encoder0FcWeight
-		x := &m.x[row]
+		x := &(*xin)
 		z := &m.a0[row]
 		{
 			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + w[0][2]*x[2] + w[0][3]*x[3] + w[0][4]*x[4] + w[0][5]*x[5] + w[0][6]*x[6] + w[0][7]*x[7] + w[0][8]*x[8] + w[0][9]*x[9] + m.Params.Encoder0FcBias[0]
@@ -812,6 +817,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			z[5] = w[5][0]*x[0] + w[5][1]*x[1] + w[5][2]*x[2] + w[5][3]*x[3] + w[5][4]*x[4] + w[5][5]*x[5] + w[5][6]*x[6] + w[5][7]*x[7] + w[5][8]*x[8] + w[5][9]*x[9] + m.Params.Encoder0FcBias[5]
 		}
 	}
+	m.x[row] = *xin
 
 	// encoder.0.bn (batchnorm [6]→[6]), spec line 9
 	{
@@ -1534,6 +1540,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		}
 	}
 	return &m.a27[row]
+}
+
+// holds reports whether ptr points into the Model.
+func (m *Model) holds(ptr unsafe.Pointer) bool {
+	b, q := uintptr(unsafe.Pointer(m)), uintptr(ptr)
+	return q >= b && q < b+unsafe.Sizeof(*m)
 }
 
 // Loss returns the mse loss of one output against its target.
