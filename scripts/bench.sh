@@ -12,7 +12,7 @@
 # It prints the median samples/s of every benchmark, one and two cores, with
 # the peers and the ratios, as one Markdown table headed by the CPU and the
 # date. The two builds' rounds alternate per package (below). At COUNT 5 the
-# whole run took about 21 minutes on a quiet machine; COUNT 1 (a smoke run,
+# whole run took about 26 minutes on a quiet machine; COUNT 1 (a smoke run,
 # peers timed 0.2 s a round) about 5.
 # BENCH_PKGS (go list patterns, ./generated/... by default) limits the examples.
 #   bash scripts/bench.sh [COUNT]
@@ -38,8 +38,8 @@ go list -f '{{.ImportPath}} {{.Dir}}' ${BENCH_PKGS:-./generated/...} > "$tmp/pkg
 while read -r pkg dir <&3; do
 	name=${pkg#*/generated}
 	name=generated${name//\//_}
-	go test -tags purego -c -o "$tmp/bin/$name.purego" "$pkg"
-	go test -c -o "$tmp/bin/$name.default" "$pkg"
+	go test -tags purego -c -o "$tmp/bin/$name.purego" "$pkg" > /dev/null # "no test files"
+	go test -c -o "$tmp/bin/$name.default" "$pkg" > /dev/null
 	[ -x "$tmp/bin/$name.default" ] || continue # no test files
 	for ((i = 0; i < count; i++)); do
 		builds="purego default"
