@@ -50,7 +50,12 @@ func CopyRowsTable64(dst []float64, ds, dc int, src []float64, ss, sc, step int,
 // checkCopyRowsTable panics unless CopyRowsTable's table is whole and every
 // copy it describes stays inside dst and src.
 func checkCopyRowsTable(nd, ds, dc, ns, ss, sc, step int, tab []int32, c int) {
-	const kernel = "CopyRowsTable"
+	checkRowsTable("CopyRowsTable", false, nd, ds, dc, ns, ss, sc, step, tab, c)
+}
+
+// checkRowsTable is the check of CopyRowsTable and, with srcFirst (its
+// entries read (src offset, dst offset, rows, n)) and step 1, AddRowsTable.
+func checkRowsTable(kernel string, srcFirst bool, nd, ds, dc, ns, ss, sc, step int, tab []int32, c int) {
 	if len(tab)%4 != 0 {
 		panic(fmt.Sprintf("runtime.%s: len(tab) = %d, not a multiple of 4", kernel, len(tab)))
 	}
@@ -62,6 +67,9 @@ func checkCopyRowsTable(nd, ds, dc, ns, ss, sc, step int, tab []int32, c int) {
 	}
 	for e := 0; e < len(tab); e += 4 {
 		d, s, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
+		if srcFirst {
+			d, s = s, d
+		}
 		if d < 0 || s < 0 || rows < 0 || n < 0 {
 			panic(fmt.Sprintf("runtime.%s: bad entry %d: %v", kernel, e/4, tab[e:e+4]))
 		}
@@ -97,31 +105,7 @@ func AddRowsTable64(dst []float64, ds, dc int, src []float64, ss, sc int, tab []
 // checkAddRowsTable panics unless AddRowsTable's table is whole and every
 // row it adds stays inside dst and src.
 func checkAddRowsTable(nd, ds, dc, ns, ss, sc int, tab []int32, c int) {
-	const kernel = "AddRowsTable"
-	if len(tab)%4 != 0 {
-		panic(fmt.Sprintf("runtime.%s: len(tab) = %d, not a multiple of 4", kernel, len(tab)))
-	}
-	if c < 0 || ds < 0 || dc < 0 || ss < 0 || sc < 0 {
-		panic(fmt.Sprintf("runtime.%s: bad sizes c=%d ds=%d dc=%d ss=%d sc=%d", kernel, c, ds, dc, ss, sc))
-	}
-	if c == 0 {
-		return
-	}
-	for e := 0; e < len(tab); e += 4 {
-		s, d, rows, n := int(tab[e]), int(tab[e+1]), int(tab[e+2]), int(tab[e+3])
-		if d < 0 || s < 0 || rows < 0 || n < 0 {
-			panic(fmt.Sprintf("runtime.%s: bad entry %d: %v", kernel, e/4, tab[e:e+4]))
-		}
-		if rows == 0 || n == 0 {
-			continue
-		}
-		if need := (c-1)*dc + d + (rows-1)*ds + n; need > nd {
-			simdShort(kernel, "dst", nd, need)
-		}
-		if need := (c-1)*sc + s + (rows-1)*ss + n; need > ns {
-			simdShort(kernel, "src", ns, need)
-		}
-	}
+	checkRowsTable("AddRowsTable", true, nd, ds, dc, ns, ss, sc, 1, tab, c)
 }
 
 func scalarAddRowsTable[T simdFloat](dst []T, ds, dc int, src []T, ss, sc int, tab []int32, c int) {

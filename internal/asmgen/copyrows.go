@@ -304,11 +304,7 @@ func (l *lvl) phaseSplit() {
 func (l *lvl) copyRowsTab() {
 	l.fn("copyRowsTab", "func(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)",
 		"copyRowsTab"+l.name+" does dst[ch*dc+e0+r*ds+i] = src[ch*sc+e1+r*ss+i] for ch < c, each entry (e0, e1, rows, n) of tab's ne and r < rows, i < n.")
-	for _, name := range []string{"ds", "dc", "ss", "sc"} {
-		t := Load(Param(name), GP64())
-		SHLQ(U8(2), t)
-		Store(t, Param(name))
-	}
+	paramsToBytes("ds", "dc", "ss", "sc")
 	pdc, psc := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
 	ch := Load(Param("c"), GP64())
 	ptab, e, pd, ps := GP64(), GP64(), GP64(), GP64()
@@ -411,11 +407,7 @@ func (l *lvl) copyRowsTab() {
 func (l *lvl) addRowsTab() {
 	l.fn("addRowsTab", "func(dst *float32, ds int, dc int, src *float32, ss int, sc int, tab *int32, ne int, c int)",
 		"addRowsTab"+l.name+" does dst[ch*dc+e1+r*ds+i] += src[ch*sc+e0+r*ss+i] for each entry (e0, e1, rows, n) of tab's ne, r < rows, ch < c and i < n.")
-	for _, name := range []string{"ds", "dc", "ss", "sc"} {
-		t := Load(Param(name), GP64())
-		SHLQ(U8(2), t)
-		Store(t, Param(name))
-	}
+	paramsToBytes("ds", "dc", "ss", "sc")
 	ptab, e := Load(Param("tab"), GP64()), Load(Param("ne"), GP64())
 	pde, pse, rows, n := GP64(), GP64(), GP64(), GP64()
 	pd, ps, ch, lim1, nb, idx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
@@ -515,4 +507,14 @@ func (l *lvl) addRowsTab() {
 	Label(eEnd)
 	VZEROUPPER()
 	RET()
+}
+
+// paramsToBytes multiplies the named int parameters (float counts) by 4 in
+// their argument slots.
+func paramsToBytes(names ...string) {
+	for _, name := range names {
+		t := Load(Param(name), GP64())
+		SHLQ(U8(2), t)
+		Store(t, Param(name))
+	}
 }
