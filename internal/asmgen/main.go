@@ -136,12 +136,18 @@ func (l *lvl) vloop(n, idx Register, u int, body func(j int, masked bool)) {
 	MOVQ(n, limU)
 	ANDQ(I32(-(u * l.w)), limU)
 	SHLQ(U8(2), limU)
+	l.vloopLimits(n, lim1, nb)
+	l.vloopRegs(limU, lim1, nb, idx, u, body)
+}
+
+// vloopLimits sets lim1 = n rounded down to one vector and nb = n, both in
+// bytes: vloopRegs's limits for u = 1.
+func (l *lvl) vloopLimits(n, lim1, nb Register) {
 	MOVQ(n, lim1)
 	ANDQ(I32(-l.w), lim1)
 	SHLQ(U8(2), lim1)
 	MOVQ(n, nb)
 	SHLQ(U8(2), nb)
-	l.vloopRegs(limU, lim1, nb, idx, u, body)
 }
 
 // vloopRegs is vloop with the three limits (bytes) precomputed by the caller:
